@@ -1,0 +1,7 @@
+"""``python -m resproof`` is the ``resproof`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
