@@ -3,13 +3,28 @@
 Any model of :mod:`resproof.nn` (whole or on a parameter subset) and any
 user's own callables satisfy :class:`Objective`; minimisers, saddle finders,
 spectra and certification use nothing else.
+
+Besides the protocol this module offers three adapters:
+
+* :class:`FunctionObjective` wraps plain callables (a user's own loss);
+* :class:`Restricted` optimises a subset of the coordinates with the others
+  frozen (e.g. (P_phi): only ``W_L, W_{L+1}``);
+* :func:`counted` counts evaluations (for budgets, tests and benchmarks).
+
+An objective may also define ``loss_grad(theta) -> (float, ndarray)`` when the
+two share a forward pass; :func:`loss_and_grad` uses it if present.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from .._validation import check_array
+from ..errors import InvalidInput
 
 
 @runtime_checkable
@@ -39,3 +54,197 @@ class Objective(Protocol):
     def hvp(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray: ...
 
     def hessian(self, theta: np.ndarray) -> np.ndarray: ...
+
+
+def loss_and_grad(objective: Objective, theta: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(f(theta), grad f(theta))``, in one call when the objective offers ``loss_grad``."""
+    fused = getattr(objective, "loss_grad", None)
+    if fused is not None:
+        f, g = fused(theta)
+        return float(f), g
+    return float(objective.loss(theta)), objective.grad(theta)
+
+
+def check_objective(objective: Any) -> Objective:
+    """Return ``objective`` if it satisfies :class:`Objective`, else raise ``InvalidInput``."""
+    if not isinstance(objective, Objective):
+        raise InvalidInput("objective", "an object with n_params, loss, grad, hvp and hessian",
+                           objective)
+    return objective
+
+
+def check_theta(objective: Objective, theta: Any, field: str = "theta") -> np.ndarray:
+    """A finite float64 copy of ``theta`` with shape ``(objective.n_params,)``."""
+    array = check_array(field, theta, ndim=1)
+    if array.shape != (objective.n_params,):
+        raise InvalidInput(field, f"shape ({objective.n_params},)", array.shape)
+    return array.copy()
+
+
+class FunctionObjective:
+    """An :class:`Objective` from user callables.
+
+    Parameters
+    ----------
+    loss, grad
+        ``f(theta) -> float`` and ``grad f(theta) -> (P,)``.
+    hvp
+        ``(theta, v) -> H v``; default ``hessian(theta) @ v``.
+    hessian
+        ``theta -> (P, P)``; default: assembled column by column from ``hvp``
+        (``P`` products) and symmetrised.
+    n_params
+        ``P``.  At least one of ``hvp`` / ``hessian`` is required.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[2.0, 0.0], [0.0, 0.0]])
+    >>> obj = FunctionObjective(lambda x: 0.5 * x @ A @ x, lambda x: A @ x,
+    ...                         hessian=lambda x: A, n_params=2)
+    >>> obj.hvp(np.zeros(2), np.ones(2)).tolist()
+    [2.0, 0.0]
+    """
+
+    def __init__(self, loss: Callable[[np.ndarray], float],
+                 grad: Callable[[np.ndarray], np.ndarray],
+                 hvp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                 hessian: Callable[[np.ndarray], np.ndarray] | None = None, *,
+                 n_params: int) -> None:
+        if hvp is None and hessian is None:
+            raise InvalidInput("hvp", "hvp or hessian (a FunctionObjective needs second "
+                               "derivatives)")
+        for field, fn in (("loss", loss), ("grad", grad), ("hvp", hvp), ("hessian", hessian)):
+            if fn is not None and not callable(fn):
+                raise InvalidInput(field, "a callable", fn)
+        self.n_params = int(n_params)
+        self._loss, self._grad, self._hvp, self._hessian = loss, grad, hvp, hessian
+
+    def loss(self, theta: np.ndarray) -> float:
+        return float(self._loss(theta))
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        return np.asarray(self._grad(theta), dtype=np.float64).reshape(-1)
+
+    def hvp(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
+        if self._hvp is not None:
+            return np.asarray(self._hvp(theta, v), dtype=np.float64).reshape(-1)
+        return self.hessian(theta) @ v
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        if self._hessian is not None:
+            return np.asarray(self._hessian(theta), dtype=np.float64)
+        columns = np.eye(self.n_params)
+        H = np.column_stack([self.hvp(theta, e) for e in columns])
+        return 0.5 * (H + H.T)
+
+
+class Restricted:
+    """``g(z) = f(theta_base with theta[indices] = z)``: a subset of coordinates.
+
+    The gradient, HVP and Hessian are the corresponding slices of ``f``'s:
+    ``grad g = (grad f)[I]``, ``H_g = (H_f)[I, I]``, ``H_g u = (H_f embed(u))[I]``.
+
+    Parameters
+    ----------
+    objective
+        The full objective on ``R^P``.
+    indices
+        Integer indices or a boolean mask of length ``P`` of the free coordinates.
+    base_theta
+        The full vector supplying the frozen coordinates.
+    """
+
+    def __init__(self, objective: Objective, indices: Any, base_theta: Any) -> None:
+        self.objective = objective
+        self.base_theta = check_theta(objective, base_theta, "base_theta")
+        index = np.asarray(indices)
+        if index.dtype == np.bool_:
+            if index.shape != (objective.n_params,):
+                raise InvalidInput("indices", f"a boolean mask of length {objective.n_params}",
+                                   index.shape)
+            index = np.flatnonzero(index)
+        if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer):
+            raise InvalidInput("indices", "a 1-d array of integer indices or a boolean mask",
+                               indices)
+        index = index.astype(np.int64)
+        if index.size == 0 or np.any(index < 0) or np.any(index >= objective.n_params) or \
+                np.unique(index).size != index.size:
+            raise InvalidInput("indices", f"distinct indices in [0, {objective.n_params})",
+                               indices)
+        self.indices = index
+        self.n_params = int(index.size)
+
+    def embed(self, z: np.ndarray) -> np.ndarray:
+        """The full vector with the free coordinates set to ``z``."""
+        theta = self.base_theta.copy()
+        theta[self.indices] = z
+        return theta
+
+    def restrict(self, theta: np.ndarray) -> np.ndarray:
+        """The free coordinates of a full vector."""
+        return np.asarray(theta, dtype=np.float64)[self.indices].copy()
+
+    def loss(self, z: np.ndarray) -> float:
+        return float(self.objective.loss(self.embed(z)))
+
+    def grad(self, z: np.ndarray) -> np.ndarray:
+        return self.objective.grad(self.embed(z))[self.indices]
+
+    def loss_grad(self, z: np.ndarray) -> tuple[float, np.ndarray]:
+        f, g = loss_and_grad(self.objective, self.embed(z))
+        return f, g[self.indices]
+
+    def hvp(self, z: np.ndarray, u: np.ndarray) -> np.ndarray:
+        full = np.zeros(self.objective.n_params)
+        full[self.indices] = u
+        return self.objective.hvp(self.embed(z), full)[self.indices]
+
+    def hessian(self, z: np.ndarray) -> np.ndarray:
+        H = self.objective.hessian(self.embed(z))
+        return H[np.ix_(self.indices, self.indices)]
+
+
+@dataclasses.dataclass
+class Counts:
+    """Evaluations made through a :func:`counted` objective."""
+
+    loss: int = 0
+    grad: int = 0
+    hvp: int = 0
+    hessian: int = 0
+
+
+class CountedObjective:
+    """An objective that forwards every call and counts it in ``counts``."""
+
+    def __init__(self, objective: Objective) -> None:
+        self.objective = objective
+        self.n_params = objective.n_params
+        self.counts = Counts()
+
+    def loss(self, theta: np.ndarray) -> float:
+        self.counts.loss += 1
+        return self.objective.loss(theta)
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        self.counts.grad += 1
+        return self.objective.grad(theta)
+
+    def loss_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        self.counts.loss += 1
+        self.counts.grad += 1
+        return loss_and_grad(self.objective, theta)
+
+    def hvp(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
+        self.counts.hvp += 1
+        return self.objective.hvp(theta, v)
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        self.counts.hessian += 1
+        return self.objective.hessian(theta)
+
+
+def counted(objective: Objective) -> CountedObjective:
+    """Wrap ``objective`` so that ``.counts`` records loss/grad/hvp/hessian calls."""
+    return CountedObjective(check_objective(objective))
