@@ -1,0 +1,88 @@
+"""Seeded, serialisable problem instances.
+
+The ``resnest-tanh`` family of ``bench-spec.md`` is drawn here to the last
+random number: from ``rng = numpy.random.default_rng(seed)``, in order,
+``X, B, noise, W_0, (U_i, b_i, W_i)_{i=1..L}, W_out``, each
+``rng.standard_normal(shape) * scale`` with the scale computed first in
+float64; ``Y = tanh(X B^T) + noise``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice, check_seed
+from ..errors import InvalidInput
+from .layout import ParamLayout
+from .models import ResNEst
+
+#: ``size: (N_in, M, K, L, N_o, N)`` of bench-spec.md.
+RESNEST_TANH_SIZES: dict[str, tuple[int, int, int, int, int, int]] = {
+    "S": (4, 8, 4, 2, 2, 256),
+    "M": (8, 16, 8, 4, 4, 1024),
+    "L": (16, 32, 16, 8, 8, 4096),
+}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Instance:
+    """A model, its data and a parameter vector, with the seed that drew them."""
+
+    family: str
+    size: str
+    seed: int
+    model: ResNEst
+    X: np.ndarray
+    Y: np.ndarray
+    theta: np.ndarray
+
+    def objective(self, subset: Any = None, loss: str = "squared"):
+        return self.model.objective(self.X, self.Y, loss, subset=subset, theta=self.theta)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write an ``.npz`` (arrays and plain metadata only; read back with :func:`load`)."""
+        lay = self.model.layout
+        meta = np.array([self.family, self.size, str(self.seed), self.model.activation,
+                         "1" if self.model.skip else "0"])
+        np.savez(path, meta=meta, X=self.X, Y=self.Y, theta=self.theta,
+                 sizes=np.array([lay.n_in, lay.width, lay.n_out], dtype=np.int64),
+                 block_widths=np.array(lay.block_widths, dtype=np.int64))
+
+
+def load(path: str | os.PathLike[str]) -> Instance:
+    """Read an instance written by :meth:`Instance.save` (``allow_pickle=False``)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            family, size, seed, activation, skip = (str(s) for s in f["meta"])
+            n_in, width, n_out = (int(v) for v in f["sizes"])
+            layout = ParamLayout(n_in, width, n_out, tuple(int(k) for k in f["block_widths"]))
+            return Instance(family, size, int(seed),
+                            ResNEst(layout, activation, skip=skip == "1"),
+                            f["X"].copy(), f["Y"].copy(), f["theta"].copy())
+    except (OSError, KeyError, ValueError) as exc:
+        raise InvalidInput("path", "an .npz instance written by resproof", str(path)) from exc
+
+
+def resnest_tanh(size: str = "S", seed: int = 0) -> Instance:
+    """The bench-spec ``resnest-tanh`` instance of ``size`` (``S``, ``M``, ``L``) and ``seed``."""
+    check_choice("size", size, RESNEST_TANH_SIZES)
+    check_seed("seed", seed)
+    N_in, M, K, L, N_o, N = RESNEST_TANH_SIZES[size]
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, N_in))
+    B = rng.standard_normal((N_o, N_in))
+    noise = rng.standard_normal((N, N_o)) * 0.1
+    parts = [rng.standard_normal((M, N_in)) * (1.0 / np.sqrt(N_in))]
+    for _ in range(L):
+        parts.append(rng.standard_normal((K, M)) * (1.0 / np.sqrt(M)))
+        parts.append(rng.standard_normal((K,)) * 0.1)
+        parts.append(rng.standard_normal((M, K)) * (1.0 / (L * np.sqrt(K))))
+    parts.append(rng.standard_normal((N_o, M)) * (1.0 / np.sqrt(M)))
+    theta = np.concatenate([p.reshape(-1) for p in parts])
+    Y = np.tanh(X @ B.T) + noise
+    model = ResNEst(ParamLayout(N_in, M, N_o, (K,) * L), "tanh")
+    return Instance("resnest-tanh", size, seed, model, X, Y, theta)
