@@ -16,7 +16,7 @@ Critical points (:func:`certify_critical_point`)
    roughly ``-log10(cond * ||theta - theta_0||)`` digits; iteration stops when
    ``||g||`` no longer drops or reaches ``10^(5 - dps)``.
 2. *Bound the distance* to a true critical point.  On the affine slice
-   ``theta_hat + N^perp`` Newton–Kantorovich applies with ``beta = 1/gamma``
+   ``theta_hat + N^perp`` Newton-Kantorovich applies with ``beta = 1/gamma``
    (``gamma`` = smallest ``|lambda|`` on ``N^perp``) and ``eta = ||g|| / gamma``:
    if ``h = L beta eta <= 1/2`` (``L`` a Lipschitz constant of the Hessian on
    the ball), a critical point of the slice lies within ``2 eta``.  It is a
@@ -171,7 +171,7 @@ def _distance_bound(hp: HighPrecisionObjective, x: list, g: list, history: list[
     P = H.shape[0]
     rounding = float(mpmath.sqrt(sum((H_mp[i, j] - mpmath.mpf(H[i, j])) ** 2
                                      for i in range(P) for j in range(P))))
-    w, V = np.linalg.eigh(H)
+    w, _V = np.linalg.eigh(H)
     s = float(np.max(np.abs(w))) if w.size else 0.0
     weyl = rounding + 4 * P * _EPS * s
     gn = mpmath.norm(mpmath.matrix(g))
@@ -195,7 +195,7 @@ def certify_critical_point(hp: HighPrecisionObjective, theta: Sequence,
                            hessian_lipschitz: float | None = None,
                            quantity_lipschitz: float | None = None,
                            max_iterations: int = 40) -> Certificate:
-    """Certify ``quantity(theta*) != threshold`` at the true critical point ``theta*`` near ``theta``.
+    """Certify ``quantity(theta*) != threshold`` at the critical point ``theta*`` near ``theta``.
 
     Parameters
     ----------

@@ -9,23 +9,23 @@ Each iteration minimises the regularised quadratic model
     10^{-6} \\max_i |\\lambda_i|\\Big).
 
 Small P (``method="dense"``): ``H = V diag(w) V^T`` by ``eigh`` and the
-subproblem is solved exactly in the eigenbasis (Moré–Sorensen secular
+subproblem is solved exactly in the eigenbasis (Moré-Sorensen secular
 equation, hard case included): ``p(lam) = -sum_i (v_i^T g) / (w_i + lam) v_i``
 with ``lam >= max(0, -w_min) + mu``.  Large P (``method="cg"``):
-Steihaug–Toint truncated CG on Hessian-vector products.
+Steihaug-Toint truncated CG on Hessian-vector products.
 
 Why ``mu``: the minima here are manifolds (exact zero modes).  Plain Newton is
 singular there and its zero-mode components are rounding noise over rounding
 noise.  The shift ``mu ~ ||g||`` (Li, Fukushima, Qi & Yamashita's regularised
 Newton) damps those components while keeping local quadratic convergence
-under a local error bound, which Morse–Bott minima satisfy.
+under a local error bound, which Morse-Bott minima satisfy.
 
 Steps are accepted on the ratio of actual to predicted decrease; once the
 predicted decrease is below the float64 resolution of ``f`` only the gradient
 norm is informative, so there a step is accepted iff it lowers ``||g||``.
 
-Convergence: ``||g|| <= gtol * gscale`` with ``gscale = max(1, |f|)`` unless
-given (:mod:`resproof.landscape.points`).  At a converged point the Hessian
+Convergence: ``||g|| <= gtol * gscale`` with ``gscale = max(1, min(|f|,
+|f(theta_0)|))`` unless given (:mod:`resproof.landscape.points`).  At a converged point the Hessian
 spectrum classifies it; a strict saddle is escaped along its most negative
 eigenvector (up to ``max_escapes`` times) and the search resumed.  Whatever
 stopped the search is reported in ``stop_reason``; callers turn anything but
@@ -62,7 +62,9 @@ def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
     gtol
         Relative gradient tolerance: converged when ``||g|| <= gtol * gscale``.
     gscale
-        Gradient scale; default ``max(1, |f(theta)|)`` at the current point.
+        Gradient scale; default ``max(1, min(|f(theta)|, |f(theta0)|))`` at the
+        current point: loss-relative, but never looser than at the start (an
+        objective unbounded below must not "converge" because ``|f|`` grew).
     max_iterations
         Trust-region iterations (accepted or not) over all escapes.
     method
@@ -100,17 +102,19 @@ def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
     delta = check_real("delta0", delta0, positive=True) if delta0 is not None \
         else max(1.0, float(np.linalg.norm(theta)))
     search = _trust_region_dense if dense else _trust_region_cg
+    cap = abs(objective.loss(theta)) if gscale is None else np.inf
     used = 0
     escapes = 0
     while True:
-        theta, f, g, reason, iterations, delta = search(objective, theta, gtol, gscale,
+        theta, f, g, reason, iterations, delta = search(objective, theta, gtol, gscale, cap,
                                                         max_iterations - used, delta)
+        final_scale = gradient_scale(f, gscale, cap)
         used += iterations
         if reason is not StopReason.CONVERGED:
             return make_point(objective, theta, reason, used, loss=f, grad=g, gtol=gtol,
-                              gscale=gscale, symmetry_modes=symmetry_modes)
+                              gscale=final_scale, symmetry_modes=symmetry_modes)
         point = make_point(objective, theta, reason, used, loss=f, grad=g, gtol=gtol,
-                           gscale=gscale, symmetry_modes=symmetry_modes)
+                           gscale=final_scale, symmetry_modes=symmetry_modes)
         if point.kind is not PointKind.SADDLE or escapes >= max_escapes or used >= max_iterations:
             return point
         escaped = negative_curvature_step(objective, theta, f, g)
@@ -173,7 +177,7 @@ def negative_curvature_step(objective: Objective, theta: np.ndarray, f: float, g
 
 
 def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
-                        gscale: float | None, max_iterations: int, delta: float):
+                        gscale: float | None, cap: float, max_iterations: int, delta: float):
     """Trust-region Newton with the exact subproblem; returns the loop state."""
     f, g = loss_and_grad(objective, theta)
     reason = StopReason.MAX_ITERATIONS
@@ -185,7 +189,7 @@ def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
         if not (np.isfinite(f) and np.isfinite(gn)):
             reason = StopReason.NONFINITE
             break
-        if gn <= gtol * gradient_scale(f, gscale):
+        if gn <= gtol * gradient_scale(f, gscale, cap):
             reason = StopReason.CONVERGED
             break
         it += 1
@@ -231,9 +235,8 @@ def exact_subproblem(w: np.ndarray, gh: np.ndarray, delta: float, mu: float,
     """
     lam = max(0.0, -float(w[0])) + mu
     shifted = w + lam
-    if lam == 0.0:
-        shifted = np.where(shifted > 0.0, shifted, np.inf)
-    p = -gh / shifted
+    positive = shifted > 0.0
+    p = np.where(positive, -gh / np.where(positive, shifted, 1.0), 0.0)
     pn = float(np.sqrt(p @ p))
     if pn <= delta:
         if w[0] < -max(_SQRT_EPS * scale, mu) and pn < delta:
@@ -275,8 +278,8 @@ def _update_radius(delta: float, rho: float, pn: float) -> float:
 
 
 def _trust_region_cg(objective: Objective, theta: np.ndarray, gtol: float,
-                     gscale: float | None, max_iterations: int, delta: float):
-    """Trust-region Newton with Steihaug–Toint CG on HVPs; returns the loop state."""
+                     gscale: float | None, cap: float, max_iterations: int, delta: float):
+    """Trust-region Newton with Steihaug-Toint CG on HVPs; returns the loop state."""
     f, g = loss_and_grad(objective, theta)
     reason = StopReason.MAX_ITERATIONS
     it = 0
@@ -286,7 +289,7 @@ def _trust_region_cg(objective: Objective, theta: np.ndarray, gtol: float,
         if not (np.isfinite(f) and np.isfinite(gn)):
             reason = StopReason.NONFINITE
             break
-        if gn <= gtol * gradient_scale(f, gscale):
+        if gn <= gtol * gradient_scale(f, gscale, cap):
             reason = StopReason.CONVERGED
             break
         it += 1
@@ -313,7 +316,7 @@ def _trust_region_cg(objective: Objective, theta: np.ndarray, gtol: float,
 
 def steihaug(hvp, g: np.ndarray, delta: float, *, tol: float,
              max_iter: int) -> tuple[np.ndarray, np.ndarray]:
-    """Steihaug–Toint truncated CG for ``min g^T p + p^T H p / 2, ||p|| <= delta``.
+    """Steihaug-Toint truncated CG for ``min g^T p + p^T H p / 2, ||p|| <= delta``.
 
     CG on ``H p = -g`` from ``p = 0``; stops at residual ``tol``, at the
     boundary, or on a direction of non-positive curvature (then follows it to

@@ -1,9 +1,11 @@
 """Turn a point a search stopped at into a :class:`~resproof.results.CriticalPoint`.
 
 The relative gradient is ``||grad f(theta)|| / gscale`` with, by default,
-``gscale = max(1, |f(theta)|)``: the loss is the natural unit of the gradient
-(both scale alike when ``f`` is multiplied by a constant) and the ``1`` keeps
-the tolerance absolute for losses near zero.  A point is critical when the
+``gscale = max(1, min(|f(theta)|, |f(theta_0)|))``: the loss is the natural
+unit of the gradient (both scale alike when ``f`` is multiplied by a
+constant), the ``1`` keeps the tolerance absolute for losses near zero, and the
+cap at the start's loss keeps a search from "converging" on an objective
+unbounded below merely because ``|f|`` grew.  A point is critical when the
 relative gradient is at most ``gtol`` (default ``1e-10``); otherwise its kind is
 ``NOT_CRITICAL`` whatever its spectrum, and so is every ``GRADIENT_FLAT`` point.
 """
@@ -21,11 +23,11 @@ from .spectrum import DENSE_LIMIT, extreme_eigenvalues
 GTOL = 1e-10
 
 
-def gradient_scale(loss: float, gscale: float | None = None) -> float:
-    """``gscale`` if given, else ``max(1, |loss|)``."""
+def gradient_scale(loss: float, gscale: float | None = None, cap: float = np.inf) -> float:
+    """``gscale`` if given, else ``max(1, min(|loss|, cap))``."""
     if gscale is not None:
         return float(gscale)
-    return max(1.0, abs(loss)) if np.isfinite(loss) else 1.0
+    return max(1.0, min(abs(loss), cap)) if np.isfinite(loss) else 1.0
 
 
 def spectrum_at(objective: Objective, theta: np.ndarray, *, symmetry_modes: int = 0,

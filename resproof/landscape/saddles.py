@@ -3,9 +3,9 @@
 * :func:`escape_saddle` leaves a strict saddle along its most negative
   eigenvector and minimises from there: a lower critical point.
 * :func:`find_critical_point` (alias :func:`find_saddle`) minimises
-  ``phi(theta) = ||grad f(theta)||^2 / 2`` by Levenberg–Marquardt on the
-  Gauss–Newton model ``||g + H p||^2 / 2`` (``grad phi = H g``,
-  Gauss–Newton Hessian ``H^2``), which converges quadratically to critical
+  ``phi(theta) = ||grad f(theta)||^2 / 2`` by Levenberg-Marquardt on the
+  Gauss-Newton model ``||g + H p||^2 / 2`` (``grad phi = H g``,
+  Gauss-Newton Hessian ``H^2``), which converges quadratically to critical
   points of any index.  :func:`refine` is the same iteration with a small
   budget, for critical points the claims construct.
 
@@ -70,7 +70,7 @@ def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float
                         symmetry_modes: int = 0, flat_rtol: float = FLAT_RTOL) -> CriticalPoint:
     """Newton on the gradient norm: a critical point of any index near ``theta0``.
 
-    Levenberg–Marquardt on ``phi = ||g||^2 / 2``: the step minimises
+    Levenberg-Marquardt on ``phi = ||g||^2 / 2``: the step minimises
     ``||g + H p||^2 + mu ||p||^2``, i.e. in the eigenbasis of ``H``
     ``p_i = -w_i ghat_i / (w_i^2 + mu)`` with ``mu = nu s ||g|| / max(1, ||theta||)``
     and ``nu`` adapted by the ratio of actual to predicted decrease of ``phi``.
@@ -82,7 +82,8 @@ def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float
     Parameters
     ----------
     gtol, gscale
-        Criticality: ``||g|| <= gtol * gscale`` (``gscale`` default ``max(1, |f|)``).
+        Criticality: ``||g|| <= gtol * gscale`` (``gscale`` default
+        ``max(1, min(|f|, |f(theta0)|))``).
     flat_rtol
         Stop as ``GRADIENT_FLAT`` once ``||H g|| <= flat_rtol * s * ||g||``
         with ``||g||`` above tolerance.
@@ -101,6 +102,7 @@ def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float
     symmetry_modes = check_int("symmetry_modes", symmetry_modes, minimum=0)
     dense = objective.n_params <= DENSE_LIMIT
     f, g = loss_and_grad(objective, theta)
+    cap = abs(f) if gscale is None else np.inf
     state = _GradientNormSearch(objective, dense)
     reason = StopReason.MAX_ITERATIONS
     it = 0
@@ -111,7 +113,7 @@ def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float
         if not (np.isfinite(f) and np.isfinite(gn)):
             reason = StopReason.NONFINITE
             break
-        if gn <= gtol * gradient_scale(f, gscale):
+        if gn <= gtol * gradient_scale(f, gscale, cap):
             reason = StopReason.CONVERGED
             break
         if fresh:
@@ -142,8 +144,8 @@ def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float
         state.at(theta, g)
         if state.hg_norm <= 1e3 * flat_rtol * state.scale * float(np.linalg.norm(g)):
             reason = StopReason.GRADIENT_FLAT
-    return make_point(objective, theta, reason, it, loss=f, grad=g, gtol=gtol, gscale=gscale,
-                      symmetry_modes=symmetry_modes)
+    return make_point(objective, theta, reason, it, loss=f, grad=g, gtol=gtol,
+                      gscale=gradient_scale(f, gscale, cap), symmetry_modes=symmetry_modes)
 
 
 #: The same search, named for its main use.
@@ -155,7 +157,7 @@ def refine(objective: Objective, theta: np.ndarray, *, max_iterations: int = 50,
     """Polish a constructed (near-)critical point by Newton on the gradient norm.
 
     For points the claims build in closed form (e.g. ``(W_L, W_{L+1}) = (0, 0)``
-    after replacing targets by residuals): a handful of Levenberg–Marquardt
+    after replacing targets by residuals): a handful of Levenberg-Marquardt
     steps (:func:`find_critical_point`) remove rounding, then the spectrum
     classifies the point.  A constructed point that is not critical stays
     ``NOT_CRITICAL`` with its stop reason.
@@ -175,7 +177,7 @@ def find_saddles(objective: Objective, starts: Iterable[np.ndarray],
 
 
 class _GradientNormSearch:
-    """Linear algebra of one Levenberg–Marquardt step on ``||g||^2 / 2`` at a fixed point."""
+    """Linear algebra of one Levenberg-Marquardt step on ``||g||^2 / 2`` at a fixed point."""
 
     def __init__(self, objective: Objective, dense: bool) -> None:
         self.objective = objective

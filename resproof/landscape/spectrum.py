@@ -8,7 +8,7 @@ never formed: ARPACK's implicitly restarted Lanczos
 Hessian-vector product, and every Ritz pair is returned with its true residual
 ``||H v - lambda v||`` (recomputed with one more HVP, not ARPACK's estimate).
 For a symmetric ``H`` and unit ``v`` some eigenvalue of ``H`` lies within that
-residual of ``lambda`` (Bauer–Fike / Weyl).
+residual of ``lambda`` (Bauer-Fike / Weyl).
 
 Smallest eigenvalue: ``"SA"`` or shift.  Lanczos is shift invariant (the
 Krylov spaces of ``H`` and ``sigma I - H`` coincide), so the *shift* method
@@ -122,7 +122,7 @@ def extreme_eigenvalues(objective: Objective, theta: np.ndarray, which: str = "S
     tol = check_real("tol", tol, nonnegative=True)
     if method == "shift" and which == "LA":
         method = "lanczos"
-    if method == "dense" or (method == "auto" and P <= DENSE_LIMIT) or P < max(_ARPACK_MIN, 4 * k):
+    if method == "dense" or (method == "auto" and P <= DENSE_LIMIT) or max(_ARPACK_MIN, 4 * k) > P:
         return _dense_extremes(objective, theta, which, k)
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     try:

@@ -113,7 +113,7 @@ class TwoLayerLinear:
         return 0.5 * (H + H.T)
 
     def optimal_loss(self) -> float:
-        """``min f`` by Eckart–Young in the metric ``X X^T / n``."""
+        """``min f`` by Eckart-Young in the metric ``X X^T / n``."""
         S = self.X @ self.X.T / self.n
         L = np.linalg.cholesky(S)
         W_ls = np.linalg.lstsq(self.X.T, self.Y.T, rcond=None)[0].T

@@ -1,4 +1,4 @@
-"""Objective adapters: FunctionObjective, Restricted, counted; and the test problems' derivatives."""
+"""Objective adapters (FunctionObjective, Restricted, counted); exact test-problem derivatives."""
 
 import numpy as np
 import pytest
