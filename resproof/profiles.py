@@ -45,7 +45,7 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    "quick": Budget("quick", trials=4, max_examples=60, max_iterations=200, restarts=3),
+    "quick": Budget("quick", trials=4, max_examples=60, max_iterations=1000, restarts=3),
     "standard": Budget("standard", trials=20, max_examples=300, max_iterations=1000, restarts=8),
     "deep": Budget("deep", trials=100, max_examples=2000, max_iterations=5000, restarts=32),
 }

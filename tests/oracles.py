@@ -86,14 +86,15 @@ def sympy_derivatives(layout, theta, X, Y, activation="tanh"):
     s = ACT[activation][1]
     total = 0
     for x, y in zip(X, Y, strict=True):
-        h = mats["W0"] * sympy.Matrix([sympy.Rational(str(v)) if False else v for v in x])
+        h = mats["W0"] * sympy.Matrix(list(x))
         for i in range(1, layout.n_blocks + 1):
             z = mats[f"U{i}"] * h + mats[f"b{i}"]
             h = h + mats[f"W{i}"] * z.applyfunc(s)
         r = mats["Wout"] * h - sympy.Matrix(list(y))
         total += (r.T * r)[0] / 2
     R = total / X.shape[0]
-    point = dict(zip(syms, theta, strict=True))
-    grad = np.array([float(sympy.diff(R, p).evalf(subs=point)) for p in syms])
-    hess = np.array([[float(sympy.diff(R, p, q).evalf(subs=point)) for q in syms] for p in syms])
-    return grad, hess
+    grads = [sympy.diff(R, p) for p in syms]
+    hess = [[sympy.diff(g, q) for q in syms] for g in grads]
+    evaluate = sympy.lambdify(syms, [grads, hess], modules="mpmath", cse=True)
+    g, H = evaluate(*(sympy.Float(t, 30) for t in theta))
+    return np.array(g, dtype=float), np.array(H, dtype=float)

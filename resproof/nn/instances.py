@@ -86,3 +86,21 @@ def resnest_tanh(size: str = "S", seed: int = 0) -> Instance:
     Y = np.tanh(X @ B.T) + noise
     model = ResNEst(ParamLayout(N_in, M, N_o, (K,) * L), "tanh")
     return Instance("resnest-tanh", size, seed, model, X, Y, theta)
+
+
+def resnest_random(rng: np.random.Generator, n_in: int, width: int, bottleneck: int,
+                   blocks: int, n_out: int, samples: int, activation: str = "tanh") -> Instance:
+    """A ``resnest-tanh``-style instance of any sizes, drawn in bench-spec order from ``rng``."""
+    N_in, M, K, L, N_o, N = n_in, width, bottleneck, blocks, n_out, samples
+    X = rng.standard_normal((N, N_in))
+    B = rng.standard_normal((N_o, N_in))
+    noise = rng.standard_normal((N, N_o)) * 0.1
+    parts = [rng.standard_normal((M, N_in)) * (1.0 / np.sqrt(N_in))]
+    for _ in range(L):
+        parts.append(rng.standard_normal((K, M)) * (1.0 / np.sqrt(M)))
+        parts.append(rng.standard_normal((K,)) * 0.1)
+        parts.append(rng.standard_normal((M, K)) * (1.0 / (L * np.sqrt(K))))
+    parts.append(rng.standard_normal((N_o, M)) * (1.0 / np.sqrt(M)))
+    model = ResNEst(ParamLayout(N_in, M, N_o, (K,) * L), activation)
+    return Instance("resnest-random", f"{N_in}-{M}-{K}-{L}-{N_o}-{N}", -1, model, X,
+                    np.tanh(X @ B.T) + noise, np.concatenate([p.reshape(-1) for p in parts]))

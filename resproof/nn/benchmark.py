@@ -1,0 +1,98 @@
+"""The five figures of bench-spec.md on seed 0, timed (``resproof bench``).
+
+Every operation is run once to compile (reported as ``compile_s``, never
+mixed into the timings), then repeated: the median wall time in milliseconds
+is reported.  Reference values (``loss``, ``grad_norm``, ``lambda_min``) are
+printed beside them so a run is also a cross-check against the peers.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..landscape.spectrum import extreme_eigenvalues
+from .instances import resnest_tanh
+
+#: bench-spec: the smallest eigenvalue by HVPs to relative accuracy 1e-6.
+LANCZOS_TOL = 1e-6
+
+
+def timed(fn: Callable[[], Any], min_reps: int = 5, min_time: float = 0.5,
+          max_reps: int = 2000) -> float:
+    """Median wall time of ``fn()`` in milliseconds (after one untimed call)."""
+    fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_time
+                                    and len(times) < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def measure(size: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    inst = resnest_tanh(size, 0)
+    obj = inst.objective()
+    theta = inst.theta
+    v = np.random.default_rng(1).standard_normal(theta.size)
+    loss, grad = obj.loss_grad(theta)
+    obj.hvp(theta, v)
+    dense = size in ("S", "M")
+    if dense:
+        obj.hessian(theta)
+    compile_s = time.perf_counter() - t0
+    timings: dict[str, float | None] = {
+        "loss_grad": timed(lambda: obj.loss_grad(theta)),
+        "hvp": timed(lambda: obj.hvp(theta, v)),
+        "hessian": None, "eigvalsh": None,
+    }
+    lam_dense = None
+    if dense:
+        timings["hessian"] = timed(lambda: obj.hessian(theta), min_reps=3)
+        H = obj.hessian(theta)
+        timings["eigvalsh"] = timed(lambda: np.linalg.eigvalsh(H), min_reps=3)
+        lam_dense = float(np.linalg.eigvalsh(H)[0])
+    ritz = extreme_eigenvalues(obj, theta, "SA", tol=LANCZOS_TOL, method="lanczos")
+    timings["lambda_min"] = timed(
+        lambda: extreme_eigenvalues(obj, theta, "SA", tol=LANCZOS_TOL, method="lanczos"),
+        min_reps=3, min_time=0.2)
+    result: dict[str, Any] = {
+        "size": size, "P": int(theta.size), "seed": 0, "loss": float(loss),
+        "grad_norm": float(np.linalg.norm(grad)),
+        "lambda_min": lam_dense if lam_dense is not None else float(ritz.values[0]),
+        "lambda_min_lanczos": float(ritz.values[0]),
+        "lanczos_residual": float(ritz.residuals[0]),
+        "timings_ms": timings, "compile_s": compile_s, "thm1": None,
+    }
+    if size == "S":
+        from ..claims.thm1_sweep import sweep
+
+        result["thm1"] = sweep(range(20))
+    return result
+
+
+def format_measurement(result: dict[str, Any]) -> str:
+    lines = [f"resnest-tanh size {result['size']} (P = {result['P']}, seed {result['seed']})",
+             f"  loss       {result['loss']:.16g}",
+             f"  ||grad||   {result['grad_norm']:.16g}",
+             f"  lambda_min {result['lambda_min']:.15g}"
+             f" (Lanczos {result['lambda_min_lanczos']:.15g},"
+             f" residual {result['lanczos_residual']:.1e})",
+             f"  compile    {result['compile_s']:.2f} s (not in the timings)",
+             "  median wall time, ms:"]
+    for name, value in result["timings_ms"].items():
+        lines.append(f"    {name:<11} " + ("-" if value is None else f"{value:.4g}"))
+    thm1 = result.get("thm1")
+    if thm1:
+        lines.append(f"  Theorem 1 on seeds {thm1['seeds'][0]}..{thm1['seeds'][-1]}: "
+                     f"{thm1['instances_per_s']:.3g} instances/s, "
+                     f"{sum(thm1['converged'])}/{len(thm1['seeds'])} converged, "
+                     f"max |eps| {max(abs(e) for e in thm1['eps'] if e is not None):.1e}")
+    return "\n".join(lines)
