@@ -4,6 +4,9 @@ Everything here works on any :class:`~resproof.landscape.objective.Objective`
 (``n_params``, ``loss``, ``grad``, ``hvp``, ``hessian`` on a flat vector).
 Submodules load SciPy and mpmath only where needed; importing :mod:`resproof`
 does not import this package.
+
+The minimiser is :func:`resproof.landscape.minimize.minimize`; it is not
+re-exported here, where its name would shadow its module.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from .certify import certify_critical_point as certify_critical_point
 from .certify import certify_negative_curvature as certify_negative_curvature
 from .classify import Classification as Classification
 from .classify import classify_spectrum as classify_spectrum
-from .minimize import minimize as minimize
 from .objective import FunctionObjective as FunctionObjective
 from .objective import Objective as Objective
 from .objective import Restricted as Restricted
@@ -46,6 +48,5 @@ __all__ = [
     "find_saddle",
     "find_saddles",
     "make_point",
-    "minimize",
     "refine",
 ]

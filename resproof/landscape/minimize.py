@@ -38,6 +38,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_real
 from ..results import CriticalPoint, PointKind, StopReason
+from .classify import GRADIENT_FACTOR
 from .objective import Objective, check_objective, check_theta, loss_and_grad
 from .points import GTOL, gradient_scale, make_point
 from .spectrum import DENSE_LIMIT, extreme_eigenvalues
@@ -202,9 +203,9 @@ def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
             w, V = np.linalg.eigh(H)
             gh = V.T @ g
             s = max(abs(w[0]), abs(w[-1]))
-            mu = min(gn / max(1.0, float(np.sqrt(theta @ theta))), _MU_CAP * s)
+            mu, floor = _damping(w, s, gn, float(np.sqrt(theta @ theta)))
             fresh = False
-        ph = exact_subproblem(w, gh, delta, mu, s)
+        ph = exact_subproblem(w, gh, delta, mu, s, floor)
         pred = -(float(gh @ ph) + 0.5 * float(ph @ (w * ph)))
         p = V @ ph
         pn = float(np.sqrt(ph @ ph))
@@ -220,18 +221,34 @@ def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
     return theta, f, g, reason, it, delta
 
 
+def _damping(w: np.ndarray, s: float, gn: float, theta_norm: float) -> tuple[float, float]:
+    """``(mu, floor)``: the shift ``mu`` and the curvature below which ``-floor`` is used.
+
+    ``mu = min(||g|| / l, 1e-2 s)`` with ``l = max(1, ||theta||)``;
+    ``floor = min(10 s ||g|| / (gamma l), 1e-2 s)`` is the gradient term of the
+    zero threshold (:mod:`~resproof.landscape.classify`): eigenvalues above
+    ``-floor`` may be zero modes displaced by the distance to the critical set.
+    """
+    ell = max(1.0, theta_norm)
+    magnitudes = np.abs(w)
+    above = magnitudes[magnitudes > _SQRT_EPS * s]
+    gamma = float(above.min()) if above.size else s
+    cap = _MU_CAP * s
+    return min(gn / ell, cap), min(GRADIENT_FACTOR * s * gn / (gamma * ell), cap)
+
+
 def exact_subproblem(w: np.ndarray, gh: np.ndarray, delta: float, mu: float,
-                     scale: float) -> np.ndarray:
+                     scale: float, floor: float = 0.0) -> np.ndarray:
     """Minimise ``gh^T p + p^T diag(w + mu) p / 2`` over ``||p|| <= delta``, eigen-coordinates.
 
     ``p(lam) = -gh / (w + lam)`` with the smallest ``lam >= lam_0 =
     max(0, -w_min) + mu`` such that ``||p(lam)|| <= delta``; Newton on
     ``1/||p(lam)|| - 1/delta`` (Moré & Sorensen 1983) finds it.  Hard case:
-    if ``w_min < -max(sqrt(eps) scale, mu)`` and ``||p(lam_0)|| < delta``, the
-    step is completed to the boundary along the bottom eigenvector, on the side
-    that lowers the model.  Curvature above ``-mu`` is not exploited: near a
-    manifold of minima the zero modes have eigenvalues ``O(||g||)`` of either
-    sign, and following them to the boundary wastes iterations.
+    if ``w_min < -max(sqrt(eps) scale, mu, floor)`` and ``||p(lam_0)|| < delta``,
+    the step is completed to the boundary along the bottom eigenvector, on the
+    side that lowers the model.  Curvature above ``-floor`` is not exploited:
+    near a manifold of minima the zero modes have eigenvalues ``O(||g||)`` of
+    either sign, and following them to the boundary wastes iterations.
     """
     lam = max(0.0, -float(w[0])) + mu
     shifted = w + lam
@@ -239,7 +256,7 @@ def exact_subproblem(w: np.ndarray, gh: np.ndarray, delta: float, mu: float,
     p = np.where(positive, -gh / np.where(positive, shifted, 1.0), 0.0)
     pn = float(np.sqrt(p @ p))
     if pn <= delta:
-        if w[0] < -max(_SQRT_EPS * scale, mu) and pn < delta:
+        if w[0] < -max(_SQRT_EPS * scale, mu, floor) and pn < delta:
             tau = np.sqrt(delta * delta - pn * pn)
             p[0] += -tau if gh[0] > 0 else tau
         return p

@@ -108,9 +108,21 @@ class TwoLayerLinear:
         return self.join(V2.T @ R @ self.X.T + W2.T @ dR @ self.X.T, dR @ Z.T + R @ (V1 @ self.X).T)
 
     def hessian(self, theta):
-        E = np.eye(self.n_params)
-        H = np.column_stack([self.hvp(theta, e) for e in E])
-        return 0.5 * (H + H.T)
+        """Blocks ``(W2^T W2) (x) S``, ``I (x) Z Z^T / n`` and the cross terms, ``S = X X^T / n``."""
+        W1, W2 = self.split(theta)
+        S = self.X @ self.X.T / self.n
+        Z = W1 @ self.X
+        G = (W2 @ Z - self.Y) @ self.X.T / self.n
+        h, d, o = self.h, self.d, self.o
+        k = h * d
+        H = np.empty((self.n_params, self.n_params))
+        H[:k, :k] = np.kron(W2.T @ W2, S)
+        H[k:, k:] = np.kron(np.eye(o), Z @ Z.T / self.n)
+        cross = np.einsum("ai,bj->ijab", W2, W1 @ S)
+        cross += np.einsum("bi,aj->ijab", np.eye(h), G)
+        H[:k, k:] = cross.reshape(k, o * h)
+        H[k:, :k] = H[:k, k:].T
+        return H
 
     def optimal_loss(self) -> float:
         """``min f`` by Eckart-Young in the metric ``X X^T / n``."""
