@@ -108,7 +108,7 @@ class TwoLayerLinear:
         return self.join(V2.T @ R @ self.X.T + W2.T @ dR @ self.X.T, dR @ Z.T + R @ (V1 @ self.X).T)
 
     def hessian(self, theta):
-        """Blocks ``(W2^T W2) (x) S``, ``I (x) Z Z^T / n`` and the cross terms, ``S = X X^T / n``."""
+        """Blocks ``(W2^T W2) (x) S``, ``I (x) Z Z^T / n`` and cross terms; ``S = X X^T / n``."""
         W1, W2 = self.split(theta)
         S = self.X @ self.X.T / self.n
         Z = W1 @ self.X
