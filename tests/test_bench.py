@@ -1,0 +1,19 @@
+"""``resproof bench``: the reference values of bench-spec size S and the JSON fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from resproof.bench import run_bench
+
+
+@pytest.mark.slow
+def test_bench_size_s_reference_values_and_fields():
+    result = run_bench("S")
+    assert result["loss"] == pytest.approx(0.5668778063929794, rel=1e-12)
+    assert result["grad_norm"] == pytest.approx(1.842312742683673, rel=1e-12)
+    assert result["lambda_min"] == pytest.approx(-1.92500501406685, rel=1e-12)
+    assert set(result["timings_ms"]) == {"loss_grad", "hvp", "hessian", "eigvalsh",
+                                         "lambda_min"}
+    thm1 = result["thm1"]
+    assert all(thm1["converged"]) and max(abs(e) for e in thm1["eps"]) <= 1e-12
