@@ -106,7 +106,7 @@ class NeuronReport:
     """Minimum neuron counts of one quadratic, with witnesses and certificates."""
 
     quadratic: Quadratic
-    source: str
+    source: str | None
     rank: int
     in_range: bool
     minimum: dict[str, int]
@@ -154,7 +154,7 @@ class NeuronReport:
         q, k = self.quadratic, self.rank
         return {
             "polynomial": q.text(),
-            "input": self.source,
+            "input": q.text() if self.source is None else self.source,
             "variables": [v.name for v in q.variables],
             "n": q.n,
             "rank": k,
@@ -246,7 +246,7 @@ def analyse(source: Any, variables: Any = None) -> NeuronReport:
     2
     """
     q = source if isinstance(source, Quadratic) else parse_quadratic(source, variables)
-    text = source if isinstance(source, str) else q.text()
+    text = source if isinstance(source, str) else None
     d, P = q.congruence()
     k = len(d)
     rows = tuple(q.principal_basis())
