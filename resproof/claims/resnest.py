@@ -35,7 +35,7 @@ EPS_TOL = 1e-12
 A4_TOL = 1e-8
 
 #: ``(N_in, M, K, L, N_o, N)`` per variant: size S of bench-spec; narrow breaks A3.
-SIZES = {None: (4, 8, 4, 2, 2, 256), "narrow": (1, 2, 2, 1, 3, 64),
+SIZES = {None: (4, 8, 4, 2, 2, 256), "narrow": (2, 2, 2, 1, 3, 64),
          "not-wide": (4, 8, 4, 2, 2, 256), "all-critical-global": (4, 8, 4, 2, 2, 256)}
 
 
@@ -53,12 +53,18 @@ def a4_margin(inst: Instance) -> float:
 def draw(seed: np.random.SeedSequence, control: str | None) -> Instance:
     rng = np.random.default_rng(seed)
     inst = resnest_random(rng, *SIZES[control])
-    if control == "not-wide":  # W_1 = W_0 Q: A_phi loses column rank (A4 broken)
+    if control == "not-wide":
+        # W_0 = [I; 0], W_1 = [Q; 0]: A_phi = [[I, Q], [0, 0]] has rank N_in < N_in + K_1
+        # (A4 broken), exactly: x_1 = [x + Q v_1; 0] in floating point too, so the
+        # degenerate feature directions are exact for the high-precision re-check.
         lay = inst.model.layout
         theta = inst.theta.copy()
         views = lay.views(theta)
-        Q = rng.standard_normal((lay.n_in, lay.block_widths[0])) / np.sqrt(lay.n_in)
-        views["W1"][...] = views["W0"] @ Q
+        n = lay.n_in
+        views["W0"][...] = 0.0
+        views["W0"][:n, :] = np.eye(n)
+        views["W1"][...] = 0.0
+        views["W1"][:n, :] = rng.standard_normal((n, lay.block_widths[0])) / np.sqrt(n)
         inst = Instance(inst.family, inst.size, inst.seed, inst.model, inst.X, inst.Y, theta)
     return inst
 
