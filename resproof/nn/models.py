@@ -224,6 +224,127 @@ class LinearPredictor:
         return sol.T, float(0.5 * np.sum(resid * resid) / X.shape[0])
 
 
-MODELS = ("ResNEst", "YunResNet", "LinearPredictor")
-__all__ = ["ACTIVATIONS", "LinearPredictor", "MODELS", "NetworkObjective", "ResNEst",
-           "YunResNet"]
+class _Embedded:
+    """A model realised as a ResNEst with some parameters pinned (same kernels, exact
+    derivatives through the subset machinery).  Subclasses define ``resnest``,
+    ``_pinned()`` (the full vector with pinned values) and ``_free`` (block-name /
+    index pairs of the free coordinates, in the model's own parameter order)."""
+
+    resnest: ResNEst
+
+    def free_indices(self) -> np.ndarray:
+        lay = self.resnest.layout
+        sl = lay.slices
+        shapes = lay.shapes
+        parts = []
+        for name, rows, cols in self._free():
+            base = np.arange(sl[name].start, sl[name].stop).reshape(
+                shapes[name] if len(shapes[name]) == 2 else (shapes[name][0], 1))
+            parts.append(base[rows][:, cols].reshape(-1))
+        return np.concatenate(parts).astype(np.int64)
+
+    @property
+    def n_params(self) -> int:
+        return int(self.free_indices().size)
+
+    def full_theta(self, t: np.ndarray) -> np.ndarray:
+        th = self._pinned()
+        th[self.free_indices()] = t
+        return th
+
+    def objective(self, X: Any, Y: Any, loss: str = "squared", **kw: Any) -> NetworkObjective:
+        return self.resnest.objective(X, Y, loss, subset=self.free_indices(),
+                                      theta=self._pinned(), **kw)
+
+    def predict(self, t: np.ndarray, X: Any) -> np.ndarray:
+        return self.resnest.predict(self.full_theta(t), X)
+
+
+@dataclasses.dataclass(frozen=True)
+class AResNEst(_Embedded):
+    """Augmented ResNEst ``yhat = sum_{i=0}^{L} H_i v_i``, ``v_0 = x``, ``v_i = s(U_i x_{i-1} + b_i)``,
+    ``x_0 = W_0 x``, ``x_i = x_{i-1} + W_i v_i`` (Chen et al., eq. (3)).
+
+    Realised as a ResNEst of width ``M + N_o`` whose stream carries
+    ``[x_i; H_0 x + sum_{j<=i} H_j v_j]``: ``W_0' = [W_0; H_0]``, ``W_i' = [W_i; H_i]``,
+    ``U_i' = [U_i 0]``, ``W_out' = [0 I]``.  Free parameters, in order: ``W_0``, ``H_0``,
+    then per block ``U_i, b_i, W_i, H_i`` (row-major), with ``W_L`` unused by the output
+    but kept for the layout.  ``include_input=False`` pins ``H_0 = 0`` (the
+    ``no-input-feature`` control only).
+    """
+
+    n_in: int
+    width: int
+    n_out: int
+    block_widths: tuple[int, ...]
+    activation: str = "tanh"
+    include_input: bool = True
+
+    @property
+    def resnest(self) -> ResNEst:
+        return ResNEst(ParamLayout(self.n_in, self.width + self.n_out, self.n_out,
+                                   tuple(self.block_widths)), self.activation)
+
+    def _free(self):
+        M, No = self.width, self.n_out
+        out = [("W0", slice(0, M), slice(None))]
+        if self.include_input:
+            out.append(("W0", slice(M, M + No), slice(None)))
+        for i in range(1, len(self.block_widths) + 1):
+            out += [(f"U{i}", slice(None), slice(0, M)), (f"b{i}", slice(None), slice(None)),
+                    (f"W{i}", slice(0, M), slice(None)), (f"W{i}", slice(M, M + No), slice(None))]
+        return out
+
+    def _pinned(self) -> np.ndarray:
+        lay = self.resnest.layout
+        th = np.zeros(lay.n_params)
+        lay.views(th)["Wout"][:, self.width:] = np.eye(self.n_out)
+        return th
+
+
+@dataclasses.dataclass(frozen=True)
+class DenseNEst(_Embedded):
+    """``x_0 = x``, ``x_i = [x_{i-1}; s(U_i x_{i-1} + b_i)]``, ``yhat = W_{L+1} x_L``.
+
+    Realised by the identity-slot construction of Prop. 4: a ResNEst of width
+    ``M = N_in + sum K_i`` with ``W_0 = [I; 0]``, block ``i`` reading the filled
+    slots and writing slot ``i`` through ``W_i = [0; I; 0]``, so that
+    ``A_phi = [W_0 ... W_{L-1}]`` has orthonormal columns.  Free parameters:
+    ``U_i`` (``K_i x (N_in + sum_{j<i} K_j)``), ``b_i`` per block, then ``W_{L+1}``.
+    ``overlap=True`` makes every block write slot 1 (the ``overlapping-slots`` control).
+    """
+
+    n_in: int
+    n_out: int
+    block_widths: tuple[int, ...]
+    activation: str = "tanh"
+    overlap: bool = False
+
+    @property
+    def resnest(self) -> ResNEst:
+        return ResNEst(ParamLayout(self.n_in, self.n_in + sum(self.block_widths), self.n_out,
+                                   tuple(self.block_widths)), self.activation)
+
+    def _free(self):
+        out, filled = [], self.n_in
+        for i, k in enumerate(self.block_widths, start=1):
+            out += [(f"U{i}", slice(None), slice(0, filled)), (f"b{i}", slice(None), slice(None))]
+            filled += k
+        return out + [("Wout", slice(None), slice(None))]
+
+    def _pinned(self) -> np.ndarray:
+        lay = self.resnest.layout
+        th = np.zeros(lay.n_params)
+        views = lay.views(th)
+        views["W0"][:self.n_in] = np.eye(self.n_in)
+        slot = self.n_in
+        for i, k in enumerate(self.block_widths, start=1):
+            start = self.n_in if self.overlap else slot
+            views[f"W{i}"][start:start + k] = np.eye(k)
+            slot += k
+        return th
+
+
+MODELS = ("ResNEst", "AResNEst", "DenseNEst", "YunResNet", "LinearPredictor")
+__all__ = ["ACTIVATIONS", "AResNEst", "DenseNEst", "LinearPredictor", "MODELS",
+           "NetworkObjective", "ResNEst", "YunResNet"]

@@ -1,0 +1,75 @@
+"""A-ResNEst and DenseNEst (pinned ResNEsts) against direct numpy implementations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from resproof.nn.models import AResNEst, DenseNEst, LinearPredictor, YunResNet
+from tests import oracles
+
+
+def test_aresnest_predicts_the_sum_of_weighted_features():
+    rng = np.random.default_rng(0)
+    m = AResNEst(3, 4, 2, (2, 3))
+    t = rng.standard_normal(m.n_params)
+    X = rng.standard_normal((5, 3))
+    full = m.resnest.layout.views(m.full_theta(t))
+    M = 4
+    x = X @ full["W0"][:M].T
+    y = X @ full["W0"][M:].T
+    for i in (1, 2):
+        v = np.tanh(x @ full[f"U{i}"][:, :M].T + full[f"b{i}"])
+        y = y + v @ full[f"W{i}"][M:].T
+        x = x + v @ full[f"W{i}"][:M].T
+    np.testing.assert_allclose(m.predict(t, X), y, rtol=1e-13, atol=1e-14)
+
+
+def test_aresnest_without_input_feature_has_no_h0():
+    assert AResNEst(3, 4, 2, (2,), include_input=False).n_params == \
+        AResNEst(3, 4, 2, (2,)).n_params - 2 * 3
+
+
+def test_densenest_concatenates_and_its_a_phi_is_orthonormal():
+    rng = np.random.default_rng(1)
+    m = DenseNEst(2, 1, (3, 2))
+    t = rng.standard_normal(m.n_params)
+    X = rng.standard_normal((6, 2))
+    full = m.resnest.layout.views(m.full_theta(t))
+    h = X
+    for i, k in ((1, 3), (2, 2)):
+        U = full[f"U{i}"][:, :h.shape[1]]
+        h = np.hstack([h, np.tanh(h @ U.T + full[f"b{i}"])])
+    np.testing.assert_allclose(m.predict(t, X), h @ full["Wout"].T, rtol=1e-13, atol=1e-14)
+    A = np.hstack([full["W0"], full["W1"]])
+    np.testing.assert_allclose(A.T @ A, np.eye(A.shape[1]), atol=0)
+
+
+def test_overlapping_slots_change_the_function():
+    rng = np.random.default_rng(2)
+    t = rng.standard_normal(DenseNEst(2, 1, (2, 2)).n_params)
+    X = rng.standard_normal((4, 2))
+    assert not np.allclose(DenseNEst(2, 1, (2, 2)).predict(t, X),
+                           DenseNEst(2, 1, (2, 2), overlap=True).predict(t, X))
+
+
+@pytest.mark.parametrize("model", [AResNEst(2, 3, 2, (2,)), DenseNEst(2, 2, (2, 1)),
+                                   YunResNet(2, (2,))])
+def test_gradients_and_hessians_of_embedded_models(model):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((6, 2))
+    Y = rng.standard_normal((6, 1 if isinstance(model, YunResNet) else 2))
+    obj = model.objective(X, Y)
+    t = rng.standard_normal(obj.n_params) * 0.5
+    np.testing.assert_allclose(obj.grad(t), oracles.central_gradient(obj.loss, t), rtol=1e-6,
+                               atol=1e-8)
+    v = rng.standard_normal(t.size)
+    np.testing.assert_allclose(obj.hvp(t, v), obj.hessian(t) @ v, rtol=1e-12, atol=1e-13)
+
+
+def test_linear_optimum_is_the_least_squares_solution():
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
+    T, R = LinearPredictor.squared_optimum(X, Y)
+    assert np.abs(X.T @ (X @ T.T - Y)).max() < 1e-12
+    assert R == pytest.approx(0.5 * np.sum((X @ T.T - Y) ** 2) / 20)
