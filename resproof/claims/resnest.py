@@ -23,8 +23,7 @@ import numpy as np
 from ..landscape.certify import certify_critical_point, certify_negative_curvature
 from ..landscape.minimize import minimize
 from ..nn.instances import Instance, resnest_random
-from ..nn.pphi import (PphiHighPrecision, PphiObjective, augmented_optimum,
-                       augmented_optimum_mp)
+from ..nn.pphi import PphiHighPrecision, PphiObjective, augmented_optimum, augmented_optimum_mp
 from ..profiles import Budget
 from ..results import PointKind, TrialResult, Verdict
 from .base import Claim, Control
@@ -40,7 +39,8 @@ SIZES = {None: (4, 8, 4, 2, 2, 256), "narrow": (2, 2, 2, 1, 3, 64),
 
 
 def a4_margin(inst: Instance) -> float:
-    """``sigma_min / sigma_max`` of ``A_phi = [W_0 W_1 ... W_{L-1}]`` (0 when ``M`` is too small)."""
+    """``sigma_min / sigma_max`` of ``A_phi = [W_0 W_1 ... W_{L-1}]``; 0 when ``M`` is too
+    small for full column rank."""
     lay = inst.model.layout
     views = lay.views(inst.theta)
     A = np.hstack([views["W0"]] + [views[f"W{i}"] for i in range(1, lay.n_blocks)])

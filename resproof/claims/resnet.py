@@ -61,9 +61,9 @@ class YunSingleBlockHighPrecision:
 
     Parameter order as :class:`~resproof.nn.models.YunResNet`: ``U`` (``k x d``),
     ``V`` (``d x k``), ``w`` (``d``), row-major.  With ``a = V^T w``,
-    ``df/dU_jl = a_j s'_j x_l``, ``df/dV_ij = w_i s_j``, ``df/dw_i = h_i``; the
-    nonzero second derivatives are ``UU: delta_jj' a_j s''_j x_l x_l'``,
-    ``UV: delta_jj' w_i s'_j x_l``, ``Uw: V_ij s'_j x_l``, ``Vw: delta_ii' s_j``;
+    ``df/dU_jc = a_j s'_j x_c``, ``df/dV_ij = w_i s_j``, ``df/dw_i = h_i``; the
+    nonzero second derivatives are ``UU: delta_jj' a_j s''_j x_c x_c'``,
+    ``UV: delta_jj' w_i s'_j x_c``, ``Uw: V_ij s'_j x_c``, ``Vw: delta_ii' s_j``;
     ``H = 1/N sum_n (grad f grad f^T + r_n hess f)``.
     """
 
@@ -84,7 +84,7 @@ class YunSingleBlockHighPrecision:
 
     def _sample(self, U, V, w, x):
         d, k = self.d, self.k
-        z = [mpmath.fsum(U[j][l] * x[l] for l in range(d)) for j in range(k)]
+        z = [mpmath.fsum(U[j][c] * x[c] for c in range(d)) for j in range(k)]
         s = [mpmath.tanh(v) for v in z]
         s1 = [1 - v * v for v in s]
         s2 = [-2 * s[j] * s1[j] for j in range(k)]
@@ -95,7 +95,7 @@ class YunSingleBlockHighPrecision:
 
     def _grad_f(self, V, w, x, s, s1, h, a):
         d, k = self.d, self.k
-        g = [a[j] * s1[j] * x[l] for j in range(k) for l in range(d)]
+        g = [a[j] * s1[j] * x[c] for j in range(k) for c in range(d)]
         g += [w[i] * s[j] for i in range(d) for j in range(k)]
         return g + list(h)
 
@@ -108,7 +108,7 @@ class YunSingleBlockHighPrecision:
         U, V, w = self._unpack(theta)
         g = [mpmath.mpf(0)] * self.n_params
         for x, y in zip(self.X, self.y, strict=True):
-            s, s1, s2, h, f, a = self._sample(U, V, w, x)
+            s, s1, _s2, h, f, a = self._sample(U, V, w, x)
             gf = self._grad_f(V, w, x, s, s1, h, a)
             g = [gi + (f - y) * gj for gi, gj in zip(g, gf, strict=True)]
         return mpmath.matrix([gi / len(self.y) for gi in g])
@@ -126,16 +126,16 @@ class YunSingleBlockHighPrecision:
                 for q in range(P):
                     H[p, q] += gf[p] * gf[q]
             for j in range(k):
-                for l in range(d):
-                    pu = j * d + l
-                    for l2 in range(d):
-                        H[pu, j * d + l2] += r * a[j] * s2[j] * x[l] * x[l2]
+                for c in range(d):
+                    pu = j * d + c
+                    for c2 in range(d):
+                        H[pu, j * d + c2] += r * a[j] * s2[j] * x[c] * x[c2]
                     for i in range(d):
                         pv = oV + i * k + j
-                        H[pu, pv] += r * w[i] * s1[j] * x[l]
-                        H[pv, pu] += r * w[i] * s1[j] * x[l]
-                        H[pu, ow + i] += r * V[i][j] * s1[j] * x[l]
-                        H[ow + i, pu] += r * V[i][j] * s1[j] * x[l]
+                        H[pu, pv] += r * w[i] * s1[j] * x[c]
+                        H[pv, pu] += r * w[i] * s1[j] * x[c]
+                        H[pu, ow + i] += r * V[i][j] * s1[j] * x[c]
+                        H[ow + i, pu] += r * V[i][j] * s1[j] * x[c]
             for i in range(d):
                 for j in range(k):
                     H[oV + i * k + j, ow + i] += r * s[j]

@@ -96,7 +96,8 @@ class ResNEst:
         aspec, ap = resolve_activation(self.activation, self.activation_params)
         X = np.ascontiguousarray(check_array("X", X, ndim=2))
         th = np.ascontiguousarray(check_array("theta", theta, ndim=1))
-        XS = kernels.forward(th, self.layout.offsets, X, aspec.code, ap, 1.0 if self.skip else 0.0)[0]
+        skip = 1.0 if self.skip else 0.0
+        XS = kernels.forward(th, self.layout.offsets, X, aspec.code, ap, skip)[0]
         return kernels.output(th, self.layout.offsets, XS[-1])
 
     def features(self, theta: Any, X: Any) -> list[np.ndarray]:
@@ -104,13 +105,13 @@ class ResNEst:
         aspec, ap = resolve_activation(self.activation, self.activation_params)
         X = np.ascontiguousarray(check_array("X", X, ndim=2))
         th = np.ascontiguousarray(check_array("theta", theta, ndim=1))
-        XS, Z, V, S1, S2 = kernels.forward(th, self.layout.offsets, X, aspec.code, ap,
+        XS, _Z, V, _S1, _S2 = kernels.forward(th, self.layout.offsets, X, aspec.code, ap,
                                            1.0 if self.skip else 0.0)
         out, ko = [X], 0
         for k in self.layout.block_widths:
             out.append(V[:, ko:ko + k].copy())
             ko += k
-        return out + [XS[-2]]
+        return [*out, XS[-2]]
 
 
 class NetworkObjective:
@@ -183,7 +184,7 @@ class YunResNet:
         names = []
         for i in range(1, len(self.hidden) + 1):
             names += [f"U{i}", f"W{i}"]
-        return names + ["Wout"]
+        return [*names, "Wout"]
 
     def full_theta(self, t: np.ndarray) -> np.ndarray:
         lay = self.resnest.layout
@@ -262,7 +263,8 @@ class _Embedded:
 
 @dataclasses.dataclass(frozen=True)
 class AResNEst(_Embedded):
-    """Augmented ResNEst ``yhat = sum_{i=0}^{L} H_i v_i``, ``v_0 = x``, ``v_i = s(U_i x_{i-1} + b_i)``,
+    """Augmented ResNEst ``yhat = sum_{i=0}^{L} H_i v_i``, ``v_0 = x``,
+    ``v_i = s(U_i x_{i-1} + b_i)``,
     ``x_0 = W_0 x``, ``x_i = x_{i-1} + W_i v_i`` (Chen et al., eq. (3)).
 
     Realised as a ResNEst of width ``M + N_o`` whose stream carries
@@ -330,7 +332,7 @@ class DenseNEst(_Embedded):
         for i, k in enumerate(self.block_widths, start=1):
             out += [(f"U{i}", slice(None), slice(0, filled)), (f"b{i}", slice(None), slice(None))]
             filled += k
-        return out + [("Wout", slice(None), slice(None))]
+        return [*out, ("Wout", slice(None), slice(None))]
 
     def _pinned(self) -> np.ndarray:
         lay = self.resnest.layout
@@ -345,6 +347,64 @@ class DenseNEst(_Embedded):
         return th
 
 
-MODELS = ("ResNEst", "AResNEst", "DenseNEst", "YunResNet", "LinearPredictor")
-__all__ = ["ACTIVATIONS", "AResNEst", "DenseNEst", "LinearPredictor", "MODELS",
-           "NetworkObjective", "ResNEst", "YunResNet"]
+@dataclasses.dataclass(frozen=True)
+class TwoLayerResNEst(_Embedded):
+    """A ResNEst with two-layer blocks ``G_i(x) = s(V_i s(U_i x + b_i) + c_i)``:
+    ``x_0 = W_0 x``, ``x_i = x_{i-1} + W_i G_i(x_{i-1})``, ``yhat = W_{L+1} x_L``.
+
+    Realised as a one-layer ResNEst of width ``M + sum_i K_i`` (``hidden[i] = (K_i, J_i)``):
+    block ``i`` becomes two blocks, the first writing ``s(U_i x + b_i)`` into its own
+    scratch slot (pinned ``[0; I; 0]``), the second reading only that slot
+    (``[0 V_i 0]``) and writing ``W_i`` into the stream; scratch slots never reach the
+    output.  Free parameters, in order: ``W_0``, then per block ``U_i, b_i, V_i, c_i, W_i``,
+    then ``W_{L+1}``.
+    """
+
+    n_in: int
+    width: int
+    n_out: int
+    hidden: tuple[tuple[int, int], ...]
+    activation: str = "tanh"
+
+    @property
+    def resnest(self) -> ResNEst:
+        widths = tuple(w for pair in self.hidden for w in pair)
+        scratch = sum(k for k, _ in self.hidden)
+        return ResNEst(ParamLayout(self.n_in, self.width + scratch, self.n_out, widths),
+                       self.activation)
+
+    def _free(self):
+        M = self.width
+        out = [("W0", slice(0, M), slice(None))]
+        slot = M
+        for i, (k, _) in enumerate(self.hidden):
+            a, b = 2 * i + 1, 2 * i + 2
+            out += [(f"U{a}", slice(None), slice(0, M)), (f"b{a}", slice(None), slice(None)),
+                    (f"U{b}", slice(None), slice(slot, slot + k)),
+                    (f"b{b}", slice(None), slice(None)), (f"W{b}", slice(0, M), slice(None))]
+            slot += k
+        return [*out, ("Wout", slice(None), slice(0, M))]
+
+    def _pinned(self) -> np.ndarray:
+        lay = self.resnest.layout
+        th = np.zeros(lay.n_params)
+        views = lay.views(th)
+        slot = self.width
+        for i, (k, _) in enumerate(self.hidden):
+            views[f"W{2 * i + 1}"][slot:slot + k] = np.eye(k)
+            slot += k
+        return th
+
+
+MODELS = ("ResNEst", "TwoLayerResNEst", "AResNEst", "DenseNEst", "YunResNet", "LinearPredictor")
+__all__ = [
+    "ACTIVATIONS",
+    "MODELS",
+    "AResNEst",
+    "DenseNEst",
+    "LinearPredictor",
+    "NetworkObjective",
+    "ResNEst",
+    "TwoLayerResNEst",
+    "YunResNet",
+]

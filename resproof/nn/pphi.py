@@ -170,7 +170,7 @@ class PphiHighPrecision:
         return WL, Wo, B
 
     def mp_loss(self, theta):
-        WL, Wo, B = self._parts(theta)
+        _WL, Wo, B = self._parts(theta)
         C = Wo * B
         CS = C * self.S
         R = self.c
@@ -181,7 +181,7 @@ class PphiHighPrecision:
 
     def mp_grad(self, theta):
         M, K, N_o = self.M, self.K, self.N_o
-        WL, Wo, B = self._parts(theta)
+        _WL, Wo, B = self._parts(theta)
         E = Wo * B * self.S - self.T.T
         gL = Wo.T * E
         gO = E * B.T
@@ -196,7 +196,7 @@ class PphiHighPrecision:
 
     def mp_hessian(self, theta):
         M, K, N_o = self.M, self.K, self.N_o
-        WL, Wo, B = self._parts(theta)
+        _WL, Wo, B = self._parts(theta)
         BS = B * self.S
         BSB = BS * B.T
         WtW = Wo.T * Wo
@@ -236,7 +236,7 @@ def augmented_optimum_mp(features: list[np.ndarray], Y: np.ndarray, dps: int = 5
     with mpmath.workdps(dps):
         A = mpmath.matrix(np.hstack(features).tolist())
         Ym = mpmath.matrix(np.asarray(Y).tolist())
-        Q, Rr = mpmath.qr(A)
+        Q, _Rr = mpmath.qr(A)
         n = A.cols
         total = mpmath.mpf(0)
         for j in range(Ym.cols):

@@ -29,7 +29,7 @@ def test_thm1_holds_with_eps_at_rounding_level():
     assert outcome.evidence["counts"]["holds"] == 2
 
 
-@pytest.mark.parametrize("control,trials,witness", [
+@pytest.mark.parametrize(("control", "trials", "witness"), [
     ("narrow", 2, [0, 1]),  # trial [0, 0] drifts (no minimiser): inconclusive, not a pass
     ("not-wide", 1, [0, 0]),
     ("all-critical-global", 1, [0, 0])])

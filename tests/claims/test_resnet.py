@@ -27,7 +27,8 @@ def test_controls_refuted_and_certified(control):
 def test_w_zero_point_is_classified_a_strict_saddle():
     outcome = get("yun.single-block").verify(control="w-zero", trials=1, seed=3)
     example = outcome.counterexample
-    assert example["kind"] == "saddle" and example["lambda_min"] < 0
+    assert example["kind"] == "saddle"
+    assert example["lambda_min"] < 0
     assert example["negative_curvature"]["certified"]
 
 

@@ -42,7 +42,7 @@ def test_reference_values_of_the_peers(size):
     obj = inst.objective()
     R, g = obj.loss_grad(inst.theta)
     loss, gnorm, lam = REFERENCE[size]
-    assert R == pytest.approx(loss, rel=1e-12)
+    assert pytest.approx(loss, rel=1e-12) == R
     assert np.linalg.norm(g) == pytest.approx(gnorm, rel=1e-12)
     assert np.linalg.eigvalsh(obj.hessian(inst.theta))[0] == pytest.approx(lam, rel=1e-12)
 
@@ -51,8 +51,10 @@ def test_npz_round_trip(tmp_path):
     inst = resnest_tanh("S", 2)
     inst.save(tmp_path / "i.npz")
     back = load(tmp_path / "i.npz")
-    assert back.seed == 2 and back.model == inst.model
-    assert np.array_equal(back.theta, inst.theta) and np.array_equal(back.Y, inst.Y)
+    assert back.seed == 2
+    assert back.model == inst.model
+    assert np.array_equal(back.theta, inst.theta)
+    assert np.array_equal(back.Y, inst.Y)
 
 
 def test_bad_inputs_are_named():

@@ -32,7 +32,7 @@ def problem(activation="tanh", loss="squared", skip=True, seed=0, widths=(3, 2))
     return model, X, Y, theta
 
 
-@pytest.mark.parametrize("activation,loss", list(itertools.product(SMOOTH, LOSSES)))
+@pytest.mark.parametrize(("activation", "loss"), list(itertools.product(SMOOTH, LOSSES)))
 def test_loss_matches_numpy_loop_and_gradient_matches_differences(activation, loss):
     model, X, Y, theta = problem(activation, loss)
     obj = model.objective(X, Y, loss)
@@ -45,7 +45,7 @@ def test_loss_matches_numpy_loop_and_gradient_matches_differences(activation, lo
     assert oracles.taylor_slope(obj.loss, g, theta, v) > 1.9
 
 
-@pytest.mark.parametrize("activation,loss,subset,skip", [
+@pytest.mark.parametrize(("activation", "loss", "subset", "skip"), [
     (a, lo, s, sk) for a, lo in itertools.product(SMOOTH, LOSSES)
     for s, sk in [(None, True), ("P_phi", True), ("PD_phi", False), (["W0", "U1"], True)]])
 def test_hessian_contract(activation, loss, subset, skip):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from resproof.nn.models import AResNEst, DenseNEst, LinearPredictor, YunResNet
+from resproof.nn.models import AResNEst, DenseNEst, LinearPredictor, TwoLayerResNEst, YunResNet
 from tests import oracles
 
 
@@ -37,7 +37,7 @@ def test_densenest_concatenates_and_its_a_phi_is_orthonormal():
     X = rng.standard_normal((6, 2))
     full = m.resnest.layout.views(m.full_theta(t))
     h = X
-    for i, k in ((1, 3), (2, 2)):
+    for i, _k in ((1, 3), (2, 2)):
         U = full[f"U{i}"][:, :h.shape[1]]
         h = np.hstack([h, np.tanh(h @ U.T + full[f"b{i}"])])
     np.testing.assert_allclose(m.predict(t, X), h @ full["Wout"].T, rtol=1e-13, atol=1e-14)
@@ -72,4 +72,25 @@ def test_linear_optimum_is_the_least_squares_solution():
     X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
     T, R = LinearPredictor.squared_optimum(X, Y)
     assert np.abs(X.T @ (X @ T.T - Y)).max() < 1e-12
-    assert R == pytest.approx(0.5 * np.sum((X @ T.T - Y) ** 2) / 20)
+    assert pytest.approx(0.5 * np.sum((X @ T.T - Y) ** 2) / 20) == R
+
+
+def test_two_layer_blocks_match_a_direct_forward_pass():
+    rng = np.random.default_rng(6)
+    m = TwoLayerResNEst(3, 4, 2, ((3, 2), (2, 2)))
+    t = rng.standard_normal(m.n_params)
+    X = rng.standard_normal((5, 3))
+    full = m.resnest.layout.views(m.full_theta(t))
+    x = X @ full["W0"][:4].T
+    slot = 4
+    for i, (k, _) in enumerate(((3, 2), (2, 2))):
+        a, b = 2 * i + 1, 2 * i + 2
+        hidden = np.tanh(x @ full[f"U{a}"][:, :4].T + full[f"b{a}"])
+        G = np.tanh(hidden @ full[f"U{b}"][:, slot:slot + k].T + full[f"b{b}"])
+        x = x + G @ full[f"W{b}"][:4].T
+        slot += k
+    np.testing.assert_allclose(m.predict(t, X), x @ full["Wout"][:, :4].T, rtol=1e-13,
+                               atol=1e-14)
+    obj = m.objective(X, rng.standard_normal((5, 2)))
+    np.testing.assert_allclose(obj.grad(t), oracles.central_gradient(obj.loss, t), rtol=1e-6,
+                               atol=1e-8)
