@@ -243,6 +243,8 @@ def parse_quadratic(source: Any, variables: Sequence[sympy.Symbol] | None = None
         raise refuse(source, f"got {type(source).__name__}, not str or sympy.Expr")
     if not isinstance(expr, sympy.Expr):
         raise refuse(source, f"it parsed to {type(expr).__name__}, not an expression")
+    if expr.has(sympy.zoo, sympy.oo, sympy.nan, -sympy.oo):
+        raise refuse(source, "it divides by zero or is infinite")
     symbols = sorted(expr.free_symbols, key=_natural_key)
     if variables is not None:
         if not all(isinstance(v, sympy.Symbol) for v in variables) \
