@@ -1,0 +1,456 @@
+"""Local minimisation of (P_phi) by variable projection, compiled end to end.
+
+(P_phi) is separable: for fixed ``W_L`` the risk is a linear least-squares
+problem in ``W_{L+1}`` (Golub & Pereyra 1973).  Notation of
+:mod:`resproof.nn.pphi`; ``B = [I_M  W_L]``, ``G = B S B^T``.  The data enter
+through one QR factorisation ``[F  Y] / sqrt(N) = Q [[R_F, Y_q], [0, R_Y]]``
+(``S = R_F^T R_F``, ``T = R_F^T Y_q``), never through the Gram matrix ``S``:
+
+.. math::
+
+    A = R_F B^T = Q_A R_A,\\qquad W_{L+1}(W_L)^T = R_A^{-1} Q_A^T Y_q,\\qquad
+    \\rho(W_L) = \\tfrac12 \\|(I - Q_A Q_A^T) Y_q\\|^2 + \\tfrac12 \\|R_Y\\|^2,
+
+so ``W_{L+1}`` is accurate to ``cond(A) eps = sqrt(cond G) eps`` and ``rho`` has
+no cancellation.  With ``R_F = [R_1  R_2]`` (``M`` and ``K`` columns), one
+Householder pass over ``[A | Y_q | R_2]`` gives ``R_A``, ``Y_q``'s and
+``R_2``'s components in ``range(A)`` and their complements ``Y_perp``,
+``Z``; then ``E_2 = -Y_perp^T Z`` (the ``v_L`` block of ``dR/dC``),
+
+.. math::
+
+    \\nabla\\rho = W_{L+1}^T E_2, \\qquad
+    \\nabla^2\\rho_{(m k),(m' k')} = (W_{L+1}^T W_{L+1})_{mm'} \\Sigma_{kk'}
+      - \\Gamma_{m k'} P_{m' k} - P_{m k'} \\Gamma_{m' k}
+      - G^{-1}_{mm'} (E_2^T E_2)_{kk'}
+
+with ``Sigma = Z^T Z``, ``P = G^{-1} B S_{:, M:} = R_A^{-1} Q_A^T R_2`` and
+``Gamma = W_{L+1}^T E_2`` (the Schur complement of the joint Hessian's
+``W_{L+1}`` block, ``I_{N_o} (x) G``, written out).
+
+The search is a Levenberg-Marquardt-damped Newton method on ``rho`` over the
+``M K`` entries of ``W_L`` from the start's ``W_L``: steps solve
+``(H + (lambda + mu) I) p = -g`` by Cholesky (``lambda`` raised until the
+factorisation exists, so every step is a descent step; Nielsen's update of
+``lambda`` from the ratio of actual to predicted decrease), with the shift
+``mu = ||g|| / max(1, ||W_L||)`` of :mod:`resproof.landscape.minimize` that
+keeps quadratic convergence onto the manifold of minimisers (these minima are
+not isolated: ``(M - N_o) K`` zero modes).  ``W_{L+1}`` is never iterated: it
+is the exact minimiser for the current ``W_L``, so the start's ``W_{L+1}``
+enters only the gradient scale.  A local minimiser of ``rho`` with its
+``W_{L+1}(W_L)`` is a local minimiser of (P_phi), but nothing is taken on
+trust: the joint gradient is re-evaluated by the objective's own kernel
+(:func:`~resproof.nn.pphi.pphi_loss_grad`) at the returned ``(W_L, W_{L+1})``,
+damped joint Newton steps polish it if rounding left it above tolerance, and
+the point is classified from all eigenvalues of the joint Hessian
+(:func:`~resproof.landscape.points.make_point`, zero modes counted).  A strict
+saddle is left along its most negative eigenvector and the search resumed.
+
+Why: the joint problem couples a large ``W_{L+1}`` (entries in the hundreds
+when the features are nearly collinear) with ``W_L``; its Hessian spans ten
+orders of magnitude and joint trust-region Newton needs 50-640 iterations,
+each with a dense eigendecomposition.  Here ``W_{L+1}`` is eliminated
+exactly, each iteration costs one ``M K``-square Cholesky factorisation, and
+the whole loop runs compiled with no Python between iterations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..errors import InvalidInput
+from ..landscape.minimize import negative_curvature_step
+from ..landscape.points import GTOL, gradient_scale, make_point
+from ..results import CriticalPoint, PointKind, StopReason
+from .pphi import PphiObjective, pphi_hessian, pphi_loss_grad
+
+# Status codes of the kernels (mapped to StopReason by the wrapper).
+_CONVERGED, _MAX_ITERATIONS, _STALLED, _NONFINITE = 0, 1, 2, 3
+_REASONS = {_CONVERGED: StopReason.CONVERGED, _MAX_ITERATIONS: StopReason.MAX_ITERATIONS,
+            _STALLED: StopReason.STALLED, _NONFINITE: StopReason.NONFINITE}
+
+_EPS = 2.220446049250313e-16
+
+#: Joint Newton steps allowed after the reduced search to bring the joint gradient down.
+POLISH_STEPS = 8
+
+#: Strict saddles escaped along negative curvature before giving up.
+MAX_ESCAPES = 3
+
+
+# ---------------------------------------------------------------- dense kernels
+
+
+@njit(cache=True)
+def _cholesky(A, shift):
+    """Lower ``L`` with ``L L^T = A + shift I`` and ``True``, or ``(_, False)`` if not PD."""
+    n = A.shape[0]
+    L = np.zeros((n, n))
+    for j in range(n):
+        d = A[j, j] + shift
+        for k in range(j):
+            d -= L[j, k] * L[j, k]
+        if not d > 0.0:
+            return L, False
+        d = np.sqrt(d)
+        L[j, j] = d
+        for i in range(j + 1, n):
+            v = A[i, j]
+            for k in range(j):
+                v -= L[i, k] * L[j, k]
+            L[i, j] = v / d
+    return L, True
+
+
+@njit(cache=True)
+def _cholesky_solve(L, b):
+    """``x`` with ``L L^T x = b`` (``b`` a vector)."""
+    n = b.size
+    y = np.empty(n)
+    for i in range(n):
+        v = b[i]
+        for k in range(i):
+            v -= L[i, k] * y[k]
+        y[i] = v / L[i, i]
+    for i in range(n - 1, -1, -1):
+        v = y[i]
+        for k in range(i + 1, n):
+            v -= L[k, i] * y[k]
+        y[i] = v / L[i, i]
+    return y
+
+
+@njit(cache=True)
+def _upper_solve(R, X):
+    """``R^{-1} X`` for upper-triangular ``R`` (``n x n``) and ``X`` (``n x r``)."""
+    n, r = X.shape
+    Y = np.empty((n, r))
+    for j in range(r):
+        for i in range(n - 1, -1, -1):
+            v = X[i, j]
+            for k in range(i + 1, n):
+                v -= R[i, k] * Y[k, j]
+            Y[i, j] = v / R[i, i]
+    return Y
+
+
+@njit(cache=True)
+def _householder(X, ncols):
+    """Householder QR of ``X[:, :ncols]`` applied to all of ``X`` (in place).
+
+    Afterwards ``X[:ncols, :ncols]`` is ``R`` (upper triangle), the other
+    columns hold ``Q^T`` times the original ones (full ``Q``).
+    """
+    m, n = X.shape
+    for j in range(ncols):
+        alpha = 0.0
+        for i in range(j, m):
+            alpha += X[i, j] * X[i, j]
+        alpha = np.sqrt(alpha)
+        if alpha == 0.0:
+            continue
+        if X[j, j] > 0.0:
+            alpha = -alpha
+        v = X[j:, j].copy()
+        v[0] -= alpha
+        vv = 0.0
+        for i in range(v.size):
+            vv += v[i] * v[i]
+        X[j, j] = alpha
+        for i in range(j + 1, m):
+            X[i, j] = 0.0
+        if vv == 0.0:
+            continue
+        for c in range(j + 1, n):
+            s = 0.0
+            for i in range(v.size):
+                s += v[i] * X[j + i, c]
+            s *= 2.0 / vv
+            for i in range(v.size):
+                X[j + i, c] -= s * v[i]
+
+
+# ---------------------------------------------------------------- reduced problem
+
+
+@njit(cache=True)
+def _projected(x, RF, Yq, c_perp, M, K, N_o):
+    """``(rho, grad rho, W_{L+1}, R_A, P, E_2, Sigma)`` at ``W_L = x.reshape(M, K)``."""
+    n = M + K
+    WL = x.reshape((M, K))
+    X = np.zeros((n, M + N_o + K))
+    # A = R_F B^T = R_1 + R_2 W_L^T
+    for i in range(n):
+        for m in range(M):
+            v = RF[i, m]
+            for k in range(K):
+                v += RF[i, M + k] * WL[m, k]
+            X[i, m] = v
+        for o in range(N_o):
+            X[i, M + o] = Yq[i, o]
+        for k in range(K):
+            X[i, M + N_o + k] = RF[i, M + k]
+    _householder(X, M)
+    RA = np.ascontiguousarray(X[:M, :M])
+    right = _upper_solve(RA, np.ascontiguousarray(X[:M, M:]))
+    Wo = np.ascontiguousarray(right[:, :N_o].T)
+    P = np.ascontiguousarray(right[:, N_o:])
+    Yp = np.ascontiguousarray(X[M:, M:M + N_o])
+    Z = np.ascontiguousarray(X[M:, M + N_o:])
+    R = 0.5 * np.sum(Yp * Yp) + c_perp
+    E2 = -np.dot(Yp.T, Z)
+    g = np.dot(Wo.T, E2).ravel()
+    Sigma = np.dot(Z.T, Z)
+    return R, g, Wo, RA, P, E2, Sigma
+
+
+@njit(cache=True)
+def _projected_hessian(Wo, RA, P, E2, Sigma, M, K):
+    """Hessian of ``rho`` (module docstring), ``M K``-square, row-major ``(m, k)``."""
+    Rinv = _upper_solve(RA, np.eye(M))
+    Ginv = np.dot(Rinv, Rinv.T)
+    WtW = np.dot(Wo.T, Wo)
+    EtE = np.dot(E2.T, E2)
+    Gam = np.dot(Wo.T, E2)
+    H = np.empty((M * K, M * K))
+    for m1 in range(M):
+        for k1 in range(K):
+            i = m1 * K + k1
+            for m2 in range(M):
+                for k2 in range(K):
+                    H[i, m2 * K + k2] = (WtW[m1, m2] * Sigma[k1, k2]
+                                         - Gam[m1, k2] * P[m2, k1] - P[m1, k2] * Gam[m2, k1]
+                                         - Ginv[m1, m2] * EtE[k1, k2])
+    return 0.5 * (H + H.T)
+
+
+@njit(cache=True)
+def _damped_step(H, g, lam, mu):
+    """``(p, shift)``: ``p = -(H + shift I)^{-1} g``, ``shift >= lam + mu`` the first PD one."""
+    s = 0.0
+    for i in range(H.shape[0]):
+        s = max(s, abs(H[i, i]))
+    s = max(s, 1e-300)
+    shift = lam + mu
+    for _ in range(80):
+        L, ok = _cholesky(H, shift)
+        if ok:
+            return -_cholesky_solve(L, g), shift
+        shift = max(4.0 * shift, 1e-10 * s)
+    return np.zeros(g.size), np.inf
+
+
+@njit(cache=True)
+def _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, gabs, max_iterations):
+    """Damped Newton on ``rho`` from ``W_L = x0``; stops at ``||grad rho|| <= gabs``.
+
+    Returns ``(x, rho, grad, W_{L+1}, status, iterations)``; ``iterations``
+    counts trial points (accepted or not).
+    """
+    x = x0.copy()
+    f, g, Wo, RA, P, E2, Sigma = _projected(x, RF, Yq, c_perp, M, K, N_o)
+    status = _MAX_ITERATIONS
+    H = np.zeros((x.size, x.size))
+    fresh = True
+    lam = 0.0
+    nu = 2.0
+    it = 0
+    while it < max_iterations:
+        gn = np.sqrt(np.dot(g, g))
+        if not (np.isfinite(f) and np.isfinite(gn)):
+            status = _NONFINITE
+            break
+        if gn <= gabs:
+            status = _CONVERGED
+            break
+        if fresh:
+            H = _projected_hessian(Wo, RA, P, E2, Sigma, M, K)
+            if not np.all(np.isfinite(H)):
+                status = _NONFINITE
+                break
+            fresh = False
+        mu = gn / max(1.0, np.sqrt(np.dot(x, x)))
+        p, shift = _damped_step(H, g, lam, mu)
+        if not np.isfinite(shift):
+            status = _STALLED
+            break
+        it += 1
+        Hp = np.dot(H, p)
+        pred = -(np.dot(g, p) + 0.5 * np.dot(p, Hp))
+        trial = x + p
+        f_new, g_new, Wo_new, RA_new, P_new, E2_new, Sigma_new = _projected(
+            trial, RF, Yq, c_perp, M, K, N_o)
+        gn_new = np.sqrt(np.dot(g_new, g_new))
+        if not (np.isfinite(f_new) and np.isfinite(gn_new)):
+            rho = -np.inf
+        elif pred <= 64.0 * _EPS * max(abs(f), abs(f_new)):
+            # below the resolution of rho only the gradient norm is informative
+            rho = 1.0 if gn_new < gn else -1.0
+        else:
+            rho = (f - f_new) / pred
+        if rho > 0.01:
+            x, f, g = trial, f_new, g_new
+            Wo, RA, P, E2, Sigma = Wo_new, RA_new, P_new, E2_new, Sigma_new
+            fresh = True
+            lam = (shift - mu) * max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            if rho > 0.75:
+                lam = 0.0 if lam < 1e-3 * mu else lam
+            nu = 2.0
+        else:
+            lam = max(shift - mu, 1e-3 * mu) * nu
+            nu *= 2.0
+            if np.sqrt(np.dot(p, p)) <= 1e-15 * max(1.0, np.sqrt(np.dot(x, x))):
+                status = _STALLED
+                break
+    return x, f, g, Wo, status, it
+
+
+# ---------------------------------------------------------------- joint problem
+
+
+@njit(cache=True)
+def _joint_polish(t, S, T, c, M, K, N_o, gabs, steps):
+    """Up to ``steps`` damped joint Newton steps, each kept only if it lowers ``||g||``.
+
+    ``p = -(H + tau I)^{-1} g`` with ``tau`` the first of ``mu = ||g|| /
+    max(1, ||t||)``, ``4 mu``, ... that makes ``H + tau I`` positive definite
+    (the zero modes of the symmetry carry rounding-level curvature of either
+    sign).  Returns ``(t, R, g, steps_taken)``.
+    """
+    R, g = pphi_loss_grad(t, S, T, c, M, K, N_o)
+    taken = 0
+    for _ in range(steps):
+        gn = np.sqrt(np.dot(g, g))
+        if gn <= gabs or not np.isfinite(gn):
+            break
+        H = pphi_hessian(t, S, T, c, M, K, N_o)
+        H = 0.5 * (H + H.T)
+        p, shift = _damped_step(H, g, 0.0, gn / max(1.0, np.sqrt(np.dot(t, t))))
+        if not np.isfinite(shift):
+            break
+        trial = t + p
+        R_new, g_new = pphi_loss_grad(trial, S, T, c, M, K, N_o)
+        taken += 1
+        if not np.sqrt(np.dot(g_new, g_new)) < gn:
+            break
+        t, R, g = trial, R_new, g_new
+    return t, R, g, taken
+
+
+@njit(cache=True)
+def _local_minimum(x0, RF, Yq, c_perp, S, T, c, M, K, N_o, gabs, max_iterations, polish):
+    """Reduced search, joint gradient (and polish), joint spectrum.
+
+    Returns ``(theta, R, g, spectrum, status, iterations)``.  A reduced search
+    that converged or stalled is polished; the status is then ``CONVERGED``
+    iff the joint gradient is at most ``gabs``.
+    """
+    P = M * K
+    x, _, _, Wo, status, it = _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, 0.5 * gabs,
+                                             max_iterations)
+    t = np.empty(P + N_o * M)
+    t[:P] = x
+    t[P:] = Wo.ravel()
+    R, g = pphi_loss_grad(t, S, T, c, M, K, N_o)
+    if status in (_CONVERGED, _STALLED):
+        if np.sqrt(np.dot(g, g)) > gabs:
+            t, R, g, taken = _joint_polish(t, S, T, c, M, K, N_o, gabs, polish)
+            it += taken
+        status = _CONVERGED if np.sqrt(np.dot(g, g)) <= gabs else _STALLED
+    H = pphi_hessian(t, S, T, c, M, K, N_o)
+    H = 0.5 * (H + H.T)
+    spectrum = np.linalg.eigvalsh(H) if np.all(np.isfinite(H)) else np.full(t.size, np.nan)
+    return t, R, g, spectrum, status, it
+
+
+# ---------------------------------------------------------------- public wrapper
+
+
+def _factor(objective: PphiObjective) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(R_F, Y_q, c_perp)`` from one QR of ``[F  Y] / sqrt(N)`` (zero rows padded)."""
+    n = objective.M + objective.K
+    F, Y = objective.F, objective.Y
+    R = np.linalg.qr(np.hstack([F, Y]) / np.sqrt(F.shape[0]), mode="r")
+    width = n + objective.N_o
+    if R.shape[0] < width:
+        R = np.vstack([R, np.zeros((width - R.shape[0], width))])
+    RF = np.ascontiguousarray(R[:n, :n])
+    Yq = np.ascontiguousarray(R[:n, n:])
+    c_perp = 0.5 * float(np.sum(R[n:, n:] ** 2))
+    return RF, Yq, c_perp
+
+
+def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float = GTOL,
+                  max_iterations: int = 500, symmetry_modes: int | None = None,
+                  polish_steps: int = POLISH_STEPS, max_escapes: int = MAX_ESCAPES
+                  ) -> CriticalPoint:
+    """A local minimiser of (P_phi) from ``theta0`` by variable projection (module docstring).
+
+    Parameters
+    ----------
+    objective
+        The (P_phi) objective (frozen features).
+    theta0
+        Start ``(W_L, W_{L+1})``, row-major, length ``objective.n_params``;
+        the search starts from its ``W_L`` with the optimal ``W_{L+1}`` for it.
+    gtol
+        Relative tolerance of the joint gradient: converged when
+        ``||grad R|| <= gtol * max(1, min(|R|, |R(theta0)|))`` (the
+        convention of :func:`resproof.landscape.minimize.minimize`).
+    max_iterations
+        Trial steps of the reduced search, over all escapes.
+    symmetry_modes
+        Zero modes explained by the symmetry ``W_L -> W_L + n k^T``,
+        ``W_{L+1} n = 0``; default ``max(M - N_o, 0) K``.
+    polish_steps
+        Joint Newton steps allowed when the joint gradient is still above
+        tolerance after the reduced search.
+    max_escapes
+        Strict saddles escaped along negative curvature.
+
+    Returns
+    -------
+    CriticalPoint
+        ``stop_reason`` ``CONVERGED`` iff the joint relative gradient reached
+        ``gtol``; ``kind`` from all joint Hessian eigenvalues; ``iterations``
+        counts reduced trial steps plus polish steps.
+
+    Raises
+    ------
+    InvalidInput
+        If ``theta0`` has the wrong shape or is not finite.
+    """
+    M, K, N_o = objective.M, objective.K, objective.N_o
+    theta = np.array(theta0, dtype=np.float64)
+    if theta.shape != (objective.n_params,) or not np.all(np.isfinite(theta)):
+        raise InvalidInput("theta0", f"a finite vector of shape ({objective.n_params},)",
+                           getattr(theta0, "shape", theta0))
+    if symmetry_modes is None:
+        symmetry_modes = max(M - N_o, 0) * K
+    cap = abs(objective.loss(theta))
+    RF, Yq, c_perp = _factor(objective)
+    # The final scale max(1, min(|R|, cap)) is at least 1: stopping at gtol
+    # itself makes the classification's gradient test a formality.
+    gabs = float(gtol)
+    used, escapes = 0, 0
+    while True:
+        t, R, g, spectrum, status, it = _local_minimum(
+            np.ascontiguousarray(theta[:M * K]), RF, Yq, c_perp, objective.S, objective.T,
+            objective.c, M, K, N_o, gabs, int(max_iterations) - used, int(polish_steps))
+        used += int(it)
+        R = float(R)
+        point = make_point(objective, t, _REASONS[int(status)], used, loss=R, grad=g, gtol=gtol,
+                           gscale=gradient_scale(R, None, cap), symmetry_modes=symmetry_modes,
+                           spectrum=spectrum)
+        if (point.kind is not PointKind.SADDLE or escapes >= max_escapes
+                or used >= max_iterations):
+            return point
+        escaped = negative_curvature_step(objective, t, R, g)
+        if escaped is None:
+            return point
+        theta = escaped[0]
+        escapes += 1
+
+
+__all__ = ["MAX_ESCAPES", "POLISH_STEPS", "local_minimum"]
