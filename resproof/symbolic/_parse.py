@@ -21,7 +21,8 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 from ..errors import InvalidInput
 
 FIELD = "polynomial"
-EXPECTED = "a polynomial of degree <= 2 with rational coefficients, e.g. 'x1**2 + 3*x1*x2 - x3 + 1/2'"
+EXPECTED = ("a polynomial of degree <= 2 with rational coefficients, "
+            "e.g. 'x1**2 + 3*x1*x2 - x3 + 1/2'")
 
 _OPERATORS = {"+", "-", "*", "/", "**", "^", "(", ")"}
 _CONSTANTS = {"pi", "E", "I", "oo", "zoo", "nan", "EulerGamma", "GoldenRatio", "Catalan",

@@ -290,9 +290,12 @@ def analyse(source: Any, variables: Any = None) -> NeuronReport:
     return report
 
 
-def _pencil_columns(n: int, rows: tuple[int, ...], z: tuple[Any, ...]) -> tuple[tuple[Any, ...],
-                                                                                 ...]:
-    """``T = [e0, (0, z), e_{s+1} for s in S]``: ``det T^T (Q - c E00) T = -(z.a/2)^2 det A[S,S]``."""
+def _pencil_columns(n: int, rows: tuple[int, ...],
+                    z: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+    """``T = [e0, (0, z), e_{s+1} for s in S]``.
+
+    ``det T^T (Q - c E00) T = -(z.a/2)^2 det A[S,S]``, whatever ``c``.
+    """
     zero, one = QQ(0), QQ(1)
     e0 = (one, *([zero] * n))
     zcol = (zero, *(QQ.convert(v) for v in z))

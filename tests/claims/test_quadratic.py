@@ -14,24 +14,28 @@ from resproof.symbolic.networks import activation_to_square
                                    "kreinovich.neuron-count"])
 def test_claim_holds(claim):
     outcome = verify(claim, budget="quick")
-    assert outcome.verdict is Verdict.HOLDS and outcome.as_expected
+    assert outcome.verdict is Verdict.HOLDS
+    assert outcome.as_expected
     assert outcome.trials >= 40
     assert outcome.evidence["output_bias_allowed"] is True
 
 
 def test_linear_activation_minimal_counterexample():
     outcome = verify("kreinovich.square-activation:linear-activation")
-    assert outcome.verdict is Verdict.REFUTED and outcome.certified
+    assert outcome.verdict is Verdict.REFUTED
+    assert outcome.certified
     ce = outcome.counterexample
     # One linear neuron computing x1 (s = t, weight 1, no bias): 2 square neurons needed.
     assert ce["activation"] == ["0", "1", "0"]
-    assert ce["polynomial"] == "x1" and ce["neurons"] == 1
+    assert ce["polynomial"] == "x1"
+    assert ce["neurons"] == 1
     assert ce["square_neurons_needed"] == 2
 
 
 def test_cubic_target_minimal_counterexample():
     outcome = verify("kreinovich.identities:cubic-target")
-    assert outcome.verdict is Verdict.REFUTED and outcome.certified
+    assert outcome.verdict is Verdict.REFUTED
+    assert outcome.certified
     assert outcome.counterexample["polynomial"] == "x1**3"
     assert "degree" in outcome.counterexample["reason"]
 
@@ -48,7 +52,8 @@ def test_residual_always_saves_minimal_counterexample():
     outcome = verify("kreinovich.neuron-count:residual-always-saves")
     assert outcome.verdict is Verdict.REFUTED
     ce = outcome.counterexample
-    assert ce["polynomial"] == "x1**2" and ce["variables"] == ["x1", "x2"]
+    assert ce["polynomial"] == "x1**2"
+    assert ce["variables"] == ["x1", "x2"]
     assert ce["minimum_neurons"]["residual"] == ce["minimum_neurons"]["traditional"] == 1
 
 

@@ -40,7 +40,8 @@ def test_cli_bad_polynomial(text, needle, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert len(lines) == 1
+    assert "Traceback" not in captured.err
     assert lines[0].startswith("resproof: error: polynomial=")
 
 

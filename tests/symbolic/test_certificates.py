@@ -30,13 +30,16 @@ def test_kernel_witness_needs_exact_rank_and_kernel_vector():
 def test_pencil_must_not_depend_on_the_bias():
     q = parse_quadratic("x1*x2 + x3")
     cert = analyse(q).certificates["traditional"]
-    assert isinstance(cert, PencilDeterminant) and cert.verify() and cert.bound == 4
+    assert isinstance(cert, PencilDeterminant)
+    assert cert.verify()
+    assert cert.bound == 4
     assert cert.determinants() == (QQ(1, 16), QQ(1, 16))   # -(z.a/2)^2 det A[S,S]
     one, zero = QQ(1), QQ(0)
     e = [tuple(one if i == j else zero for i in range(4)) for j in range(4)]
     # T = [e0, e1, e2]: det T^T (Q - c E00) T = c/4 vanishes at c = 0, so no bound.
     biased = PencilDeterminant(q, (e[0], e[1], e[2]))
-    assert biased.determinants() == (zero, QQ(1, 4)) and not biased.verify()
+    assert biased.determinants() == (zero, QQ(1, 4))
+    assert not biased.verify()
     assert not PencilDeterminant(q, (e[0], e[1], (one, zero))).verify()   # wrong length
 
 

@@ -62,7 +62,7 @@ def _all_quadratics(n):
     monomials = [sympy.Integer(1), *x, *(a * b for a, b in
                                           itertools.combinations_with_replacement(x, 2))]
     for coeffs in itertools.product((-1, 0, 1), repeat=len(monomials)):
-        yield sum((c * m for c, m in zip(coeffs, monomials)), sympy.Integer(0)), x
+        yield sum((c * m for c, m in zip(coeffs, monomials, strict=False)), sympy.Integer(0)), x
 
 
 @pytest.mark.slow

@@ -83,7 +83,8 @@ def test_witness_certificate_consistency(q):
 @given(quadratics(min_variables=1, max_variables=4, linear="inside"))
 def test_inside_range_traditional_equals_rank(q):
     report = analyse(q)
-    assert report.in_range and report.minimum["traditional"] == q.rank()
+    assert report.in_range
+    assert report.minimum["traditional"] == q.rank()
 
 
 @given(quadratics(min_variables=1, max_variables=4, linear="outside"))
@@ -107,9 +108,11 @@ def test_json_document(capsys):
     assert doc["minimum_neurons"] == {"residual": 2, "traditional": 4,
                                       "traditional_with_linear": 3}
     assert doc["limit_neurons"] == {"traditional": 3}
-    assert doc["seed_claim"]["residual"] == 2 and doc["seed_claim"]["traditional_at_least"] == 3
+    assert doc["seed_claim"]["residual"] == 2
+    assert doc["seed_claim"]["traditional_at_least"] == 3
     witness = doc["witnesses"]["traditional"]
-    assert len(witness["output_weights"]) == 4 and witness["output_bias"] == "2"
+    assert len(witness["output_weights"]) == 4
+    assert witness["output_bias"] == "2"
     assert doc["certificates"]["traditional"]["kind"] == "pencil-determinant"
     assert doc["verified"] is True
 
@@ -120,7 +123,8 @@ def test_text_and_latex_say_output_bias(capsys):
     assert "output bias is allowed in all three" in text
     assert main(["neurons", "x1**2 + x2", "--latex"]) == 0
     latex = capsys.readouterr().out
-    assert "output bias" in latex and "\\left(" in latex
+    assert "output bias" in latex
+    assert "\\left(" in latex
 
 
 def test_report_json_is_strict():
