@@ -210,7 +210,12 @@ class YunResNet:
 
 @dataclasses.dataclass(frozen=True)
 class LinearPredictor:
-    """``yhat = T x`` (no bias: a constant input coordinate models one)."""
+    """``yhat = T x`` (no bias: a constant input coordinate models one).
+
+    ``R_lin = min_T (1/N) sum_n l(T x_n, y_n)``: least squares (QR/SVD) for the squared
+    loss, trust-region Newton with the exact Hessian ``H = (1/N) sum_n l''_n (x) x_n x_n^T``
+    for the other convex losses (:meth:`optimum`).
+    """
 
     n_in: int
     n_out: int
@@ -223,6 +228,68 @@ class LinearPredictor:
         sol, *_ = np.linalg.lstsq(X, Y, rcond=None)
         resid = X @ sol - Y
         return sol.T, float(0.5 * np.sum(resid * resid) / X.shape[0])
+
+    @staticmethod
+    def objective(X: Any, Y: Any, loss: str = "squared",
+                  loss_param: float | None = None) -> LinearObjective:
+        return LinearObjective(check_array("X", X, ndim=2), check_array("Y", Y, ndim=2),
+                               loss, loss_param)
+
+    @classmethod
+    def optimum(cls, X: Any, Y: Any, loss: str = "squared", loss_param: float | None = None,
+                *, gtol: float = 1e-12) -> tuple[np.ndarray, float]:
+        """``(T*, R_lin)`` for any loss; raises :class:`~resproof.errors.SearchFailed` when
+        the convex solve does not converge (e.g. separable data under the logistic loss,
+        where the infimum is not attained)."""
+        from ..errors import SearchFailed
+        from ..landscape.minimize import minimize
+
+        if loss == "squared":
+            return cls.squared_optimum(X, Y)
+        obj = cls.objective(X, Y, loss, loss_param)
+        lspec, _ = resolve_loss(loss, loss_param)
+        if not lspec.convex:
+            raise InvalidInput("loss", "a convex loss (R_lin is a convex problem)", loss)
+        point = minimize(obj, np.zeros(obj.n_params), gtol=gtol)
+        if not point.converged:
+            raise SearchFailed(point)
+        return point.theta.reshape(obj.Y.shape[1], obj.X.shape[1]), point.loss
+
+
+class LinearObjective:
+    """``R(T) = (1/N) sum_n l(T x_n, y_n)`` over ``vec(T)`` (row-major ``N_o x N_in``)."""
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, loss: str, loss_param: float | None):
+        if Y.shape[0] != X.shape[0]:
+            raise InvalidInput("Y", f"{X.shape[0]} rows (one per sample)", f"shape {Y.shape}")
+        self.X, self.Y = X, Y
+        self._loss = resolve_loss(loss, loss_param)
+        self.n_params = Y.shape[1] * X.shape[1]
+
+    def _terms(self, t: np.ndarray, want_h: bool):
+        T = np.asarray(t, dtype=np.float64).reshape(self.Y.shape[1], self.X.shape[1])
+        spec, lp = self._loss
+        return kernels.risk_terms(np.ascontiguousarray(self.X @ T.T), self.Y, spec.code, lp,
+                                  want_h)
+
+    def loss_grad(self, t: np.ndarray) -> tuple[float, np.ndarray]:
+        R, G, _ = self._terms(t, False)
+        return float(R), (G.T @ self.X).reshape(-1)
+
+    def loss(self, t: np.ndarray) -> float:
+        return self.loss_grad(t)[0]
+
+    def grad(self, t: np.ndarray) -> np.ndarray:
+        return self.loss_grad(t)[1]
+
+    def hessian(self, t: np.ndarray) -> np.ndarray:
+        _, _, Hl = self._terms(t, True)
+        n_o, d = self.Y.shape[1], self.X.shape[1]
+        H = np.einsum("nab,nc,ne->acbe", Hl, self.X, self.X)
+        return H.reshape(n_o * d, n_o * d)
+
+    def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return self.hessian(t) @ v
 
 
 class _Embedded:
