@@ -52,7 +52,9 @@ def test_residual_always_saves_minimal_counterexample():
     outcome = verify("kreinovich.neuron-count:residual-always-saves")
     assert outcome.verdict is Verdict.REFUTED
     ce = outcome.counterexample
-    assert ce["polynomial"] == "x1**2"
+    # minimal up to renaming the variables; which of the two Hypothesis's shrinker reaches
+    # depends on its version (6.155: x1**2, 6.170: x2**2)
+    assert ce["polynomial"] in {"x1**2", "x2**2"}
     assert ce["variables"] == ["x1", "x2"]
     assert ce["minimum_neurons"]["residual"] == ce["minimum_neurons"]["traditional"] == 1
 
