@@ -5,53 +5,59 @@ problem in ``W_{L+1}`` (Golub & Pereyra 1973).  Notation of
 :mod:`resproof.nn.pphi`; ``B = [I_M  W_L]``, ``G = B S B^T``.  The data enter
 through one QR factorisation ``[F  Y] / sqrt(N) = Q [[R_F, Y_q], [0, R_Y]]``
 (``S = R_F^T R_F``, ``T = R_F^T Y_q``), never through the Gram matrix ``S``:
+with ``A = R_F B^T = Q_A R_A``
 
 .. math::
 
-    A = R_F B^T = Q_A R_A,\\qquad W_{L+1}(W_L)^T = R_A^{-1} Q_A^T Y_q,\\qquad
-    \\rho(W_L) = \\tfrac12 \\|(I - Q_A Q_A^T) Y_q\\|^2 + \\tfrac12 \\|R_Y\\|^2,
+    W_{L+1}(W_L)^T = R_A^{-1} Q_A^T Y_q,\\qquad
+    \\rho(W_L) = \\tfrac12 \\|r\\|^2 + \\tfrac12 \\|R_Y\\|_F^2,\\quad
+    r = -(I - Q_A Q_A^T) Y_q,
 
-so ``W_{L+1}`` is accurate to ``cond(A) eps = sqrt(cond G) eps`` and ``rho`` has
-no cancellation.  With ``R_F = [R_1  R_2]`` (``M`` and ``K`` columns), one
-Householder pass over ``[A | Y_q | R_2]`` gives ``R_A``, ``Y_q``'s and
-``R_2``'s components in ``range(A)`` and their complements ``Y_perp``,
-``Z``; then ``E_2 = -Y_perp^T Z`` (the ``v_L`` block of ``dR/dC``),
+so ``W_{L+1}`` is accurate to ``cond(A) eps = sqrt(cond G) eps`` and ``rho``
+has no cancellation.  With ``R_F = [R_1  R_2]`` (``M`` and ``K`` columns),
+one Householder pass over ``[A | Y_q | R_2]`` gives ``R_A`` and the parts
+``Y_perp``, ``Z`` of ``Y_q`` and ``R_2`` outside ``range(A)``; then
+``E_2 = -Y_perp^T Z`` (the ``v_L`` block of ``dR/dC``) and
 
 .. math::
 
-    \\nabla\\rho = W_{L+1}^T E_2, \\qquad
-    \\nabla^2\\rho_{(m k),(m' k')} = (W_{L+1}^T W_{L+1})_{mm'} \\Sigma_{kk'}
-      - \\Gamma_{m k'} P_{m' k} - P_{m k'} \\Gamma_{m' k}
-      - G^{-1}_{mm'} (E_2^T E_2)_{kk'}
+    \\nabla\\rho = W_{L+1}^T E_2,\\qquad
+    J^T J = (W_{L+1}^T W_{L+1}) \\otimes (Z^T Z) + G^{-1} \\otimes (E_2^T E_2),
 
-with ``Sigma = Z^T Z``, ``P = G^{-1} B S_{:, M:} = R_A^{-1} Q_A^T R_2`` and
-``Gamma = W_{L+1}^T E_2`` (the Schur complement of the joint Hessian's
-``W_{L+1}`` block, ``I_{N_o} (x) G``, written out).
+``J`` the Golub-Pereyra Jacobian of ``r`` with respect to ``W_L`` (row-major
+``(m, k)``; its two parts are orthogonal, so no cross term).  At a global
+minimiser ``r = 0`` (the optimum of (PA_phi) is representable) and ``J^T J``
+is the exact Hessian of ``rho`` there, so Gauss-Newton converges
+quadratically; away from it ``J^T J`` is positive semidefinite, which keeps the
+steps long where the exact Hessian has negative curvature (on these instances
+Gauss-Newton needs about half the iterations of damped Newton).
 
-The search is a Levenberg-Marquardt-damped Newton method on ``rho`` over the
-``M K`` entries of ``W_L`` from the start's ``W_L``: steps solve
-``(H + (lambda + mu) I) p = -g`` by Cholesky (``lambda`` raised until the
-factorisation exists, so every step is a descent step; Nielsen's update of
-``lambda`` from the ratio of actual to predicted decrease), with the shift
-``mu = ||g|| / max(1, ||W_L||)`` of :mod:`resproof.landscape.minimize` that
-keeps quadratic convergence onto the manifold of minimisers (these minima are
-not isolated: ``(M - N_o) K`` zero modes).  ``W_{L+1}`` is never iterated: it
-is the exact minimiser for the current ``W_L``, so the start's ``W_{L+1}``
-enters only the gradient scale.  A local minimiser of ``rho`` with its
-``W_{L+1}(W_L)`` is a local minimiser of (P_phi), but nothing is taken on
-trust: the joint gradient is re-evaluated by the objective's own kernel
-(:func:`~resproof.nn.pphi.pphi_loss_grad`) at the returned ``(W_L, W_{L+1})``,
-damped joint Newton steps polish it if rounding left it above tolerance, and
-the point is classified from all eigenvalues of the joint Hessian
-(:func:`~resproof.landscape.points.make_point`, zero modes counted).  A strict
+The search is Levenberg-Marquardt on ``rho`` over the ``M K`` entries of
+``W_L`` from the start's ``W_L``: ``(J^T J + (lambda + mu) I) p = -grad rho``
+by Cholesky, Nielsen's update of ``lambda`` from the ratio of actual to
+predicted decrease, and the shift ``mu = ||g|| / max(1, ||W_L||)`` of
+:mod:`resproof.landscape.minimize`, which keeps quadratic convergence onto the
+manifold of minimisers (these minima are not isolated: ``(M - N_o) K`` zero
+modes).  The step comes from normal equations on purpose: it only has to be
+a descent direction, and the answer is judged by the gradient, not by the step.
+``W_{L+1}`` is never iterated: it is the exact minimiser for the current
+``W_L``, so the start's ``W_{L+1}`` enters only the gradient scale.
+
+A local minimiser of ``rho`` with its ``W_{L+1}(W_L)`` is a local minimiser of
+(P_phi), but nothing is taken on trust: the joint gradient is re-evaluated by
+the objective's own kernel (:func:`~resproof.nn.pphi.pphi_loss_grad`) at the
+returned ``(W_L, W_{L+1})``, damped joint Newton steps polish it if rounding
+left it above tolerance, and the point is classified from all eigenvalues of
+the exact joint Hessian (:func:`~resproof.nn.pphi.pphi_hessian`,
+:func:`~resproof.landscape.points.make_point`, zero modes counted).  A strict
 saddle is left along its most negative eigenvector and the search resumed.
 
 Why: the joint problem couples a large ``W_{L+1}`` (entries in the hundreds
 when the features are nearly collinear) with ``W_L``; its Hessian spans ten
 orders of magnitude and joint trust-region Newton needs 50-640 iterations,
 each with a dense eigendecomposition.  Here ``W_{L+1}`` is eliminated
-exactly, each iteration costs one ``M K``-square Cholesky factorisation, and
-the whole loop runs compiled with no Python between iterations.
+exactly, an iteration costs one ``M K``-square Cholesky factorisation, and the
+whole loop runs compiled with no Python between iterations.
 """
 
 from __future__ import annotations
@@ -171,12 +177,49 @@ def _householder(X, ncols):
                 X[j + i, c] -= s * v[i]
 
 
+@njit(cache=True)
+def _triangular_factor(F, Y):
+    """``R`` (square, upper triangular) of the Householder QR of ``[F  Y] / sqrt(N)``.
+
+    Works on the transpose so that each column is a contiguous row; rows of
+    ``R`` past ``N`` stay zero when ``N`` is smaller than the width.
+    """
+    N = F.shape[0]
+    n = F.shape[1] + Y.shape[1]
+    X = np.empty((n, N))
+    scale = 1.0 / np.sqrt(N)
+    for i in range(N):
+        for j in range(F.shape[1]):
+            X[j, i] = F[i, j] * scale
+        for j in range(Y.shape[1]):
+            X[F.shape[1] + j, i] = Y[i, j] * scale
+    R = np.zeros((n, n))
+    for j in range(min(n, N)):
+        xj = X[j]
+        alpha = np.sqrt(np.dot(xj[j:], xj[j:]))
+        if alpha == 0.0:
+            continue
+        if xj[j] > 0.0:
+            alpha = -alpha
+        v = xj[j:].copy()
+        v[0] -= alpha
+        vv = np.dot(v, v)
+        R[j, j] = alpha
+        for c in range(j + 1, n):
+            xc = X[c]
+            s = 2.0 * np.dot(v, xc[j:]) / vv
+            for i in range(v.size):
+                xc[j + i] -= s * v[i]
+            R[j, c] = xc[j]
+    return R
+
+
 # ---------------------------------------------------------------- reduced problem
 
 
 @njit(cache=True)
 def _projected(x, RF, Yq, c_perp, M, K, N_o):
-    """``(rho, grad rho, W_{L+1}, R_A, P, E_2, Sigma)`` at ``W_L = x.reshape(M, K)``."""
+    """``(rho, grad rho, W_{L+1}, R_A, E_2, Z^T Z)`` at ``W_L = x.reshape(M, K)``."""
     n = M + K
     WL = x.reshape((M, K))
     X = np.zeros((n, M + N_o + K))
@@ -193,36 +236,31 @@ def _projected(x, RF, Yq, c_perp, M, K, N_o):
             X[i, M + N_o + k] = RF[i, M + k]
     _householder(X, M)
     RA = np.ascontiguousarray(X[:M, :M])
-    right = _upper_solve(RA, np.ascontiguousarray(X[:M, M:]))
-    Wo = np.ascontiguousarray(right[:, :N_o].T)
-    P = np.ascontiguousarray(right[:, N_o:])
+    Wo = np.ascontiguousarray(_upper_solve(RA, np.ascontiguousarray(X[:M, M:M + N_o])).T)
     Yp = np.ascontiguousarray(X[M:, M:M + N_o])
     Z = np.ascontiguousarray(X[M:, M + N_o:])
     R = 0.5 * np.sum(Yp * Yp) + c_perp
     E2 = -np.dot(Yp.T, Z)
     g = np.dot(Wo.T, E2).ravel()
     Sigma = np.dot(Z.T, Z)
-    return R, g, Wo, RA, P, E2, Sigma
+    return R, g, Wo, RA, E2, Sigma
 
 
 @njit(cache=True)
-def _projected_hessian(Wo, RA, P, E2, Sigma, M, K):
-    """Hessian of ``rho`` (module docstring), ``M K``-square, row-major ``(m, k)``."""
+def _gauss_newton(Wo, RA, E2, Sigma, M, K):
+    """``J^T J`` of the module docstring, ``M K``-square, row-major ``(m, k)``."""
     Rinv = _upper_solve(RA, np.eye(M))
     Ginv = np.dot(Rinv, Rinv.T)
     WtW = np.dot(Wo.T, Wo)
     EtE = np.dot(E2.T, E2)
-    Gam = np.dot(Wo.T, E2)
     H = np.empty((M * K, M * K))
     for m1 in range(M):
         for k1 in range(K):
             i = m1 * K + k1
             for m2 in range(M):
                 for k2 in range(K):
-                    H[i, m2 * K + k2] = (WtW[m1, m2] * Sigma[k1, k2]
-                                         - Gam[m1, k2] * P[m2, k1] - P[m1, k2] * Gam[m2, k1]
-                                         - Ginv[m1, m2] * EtE[k1, k2])
-    return 0.5 * (H + H.T)
+                    H[i, m2 * K + k2] = WtW[m1, m2] * Sigma[k1, k2] + Ginv[m1, m2] * EtE[k1, k2]
+    return H
 
 
 @njit(cache=True)
@@ -243,13 +281,13 @@ def _damped_step(H, g, lam, mu):
 
 @njit(cache=True)
 def _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, gabs, max_iterations):
-    """Damped Newton on ``rho`` from ``W_L = x0``; stops at ``||grad rho|| <= gabs``.
+    """Levenberg-Marquardt on ``rho`` from ``W_L = x0``; stops at ``||grad rho|| <= gabs``.
 
     Returns ``(x, rho, grad, W_{L+1}, status, iterations)``; ``iterations``
     counts trial points (accepted or not).
     """
     x = x0.copy()
-    f, g, Wo, RA, P, E2, Sigma = _projected(x, RF, Yq, c_perp, M, K, N_o)
+    f, g, Wo, RA, E2, Sigma = _projected(x, RF, Yq, c_perp, M, K, N_o)
     status = _MAX_ITERATIONS
     H = np.zeros((x.size, x.size))
     fresh = True
@@ -265,7 +303,7 @@ def _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, gabs, max_iterations):
             status = _CONVERGED
             break
         if fresh:
-            H = _projected_hessian(Wo, RA, P, E2, Sigma, M, K)
+            H = _gauss_newton(Wo, RA, E2, Sigma, M, K)
             if not np.all(np.isfinite(H)):
                 status = _NONFINITE
                 break
@@ -279,7 +317,7 @@ def _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, gabs, max_iterations):
         Hp = np.dot(H, p)
         pred = -(np.dot(g, p) + 0.5 * np.dot(p, Hp))
         trial = x + p
-        f_new, g_new, Wo_new, RA_new, P_new, E2_new, Sigma_new = _projected(
+        f_new, g_new, Wo_new, RA_new, E2_new, Sigma_new = _projected(
             trial, RF, Yq, c_perp, M, K, N_o)
         gn_new = np.sqrt(np.dot(g_new, g_new))
         if not (np.isfinite(f_new) and np.isfinite(gn_new)):
@@ -291,7 +329,7 @@ def _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, gabs, max_iterations):
             rho = (f - f_new) / pred
         if rho > 0.01:
             x, f, g = trial, f_new, g_new
-            Wo, RA, P, E2, Sigma = Wo_new, RA_new, P_new, E2_new, Sigma_new
+            Wo, RA, E2, Sigma = Wo_new, RA_new, E2_new, Sigma_new
             fresh = True
             lam = (shift - mu) * max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
             if rho > 0.75:
@@ -368,17 +406,11 @@ def _local_minimum(x0, RF, Yq, c_perp, S, T, c, M, K, N_o, gabs, max_iterations,
 
 
 def _factor(objective: PphiObjective) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(R_F, Y_q, c_perp)`` from one QR of ``[F  Y] / sqrt(N)`` (zero rows padded)."""
+    """``(R_F, Y_q, c_perp)`` from one QR of ``[F  Y] / sqrt(N)``."""
     n = objective.M + objective.K
-    F, Y = objective.F, objective.Y
-    R = np.linalg.qr(np.hstack([F, Y]) / np.sqrt(F.shape[0]), mode="r")
-    width = n + objective.N_o
-    if R.shape[0] < width:
-        R = np.vstack([R, np.zeros((width - R.shape[0], width))])
-    RF = np.ascontiguousarray(R[:n, :n])
-    Yq = np.ascontiguousarray(R[:n, n:])
-    c_perp = 0.5 * float(np.sum(R[n:, n:] ** 2))
-    return RF, Yq, c_perp
+    R = _triangular_factor(objective.F, objective.Y)
+    return (np.ascontiguousarray(R[:n, :n]), np.ascontiguousarray(R[:n, n:]),
+            0.5 * float(np.sum(R[n:, n:] ** 2)))
 
 
 def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float = GTOL,
