@@ -28,10 +28,13 @@ number of threads for these shapes (tested).
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 from numba import njit
 
-from .activations import act_eval
+from .activations import act_arrays
 from .layout import HEAD, PER_BLOCK
 from .losses import loss_eval
 
@@ -49,43 +52,99 @@ def _mat(th, off, r, c):
 
 
 @njit(cache=True)
-def _activate(acode, ap, Z):
-    n, k = Z.shape
-    V = np.empty_like(Z)
-    S1 = np.empty_like(Z)
-    S2 = np.empty_like(Z)
-    for a in range(n):
-        for b in range(k):
-            V[a, b], S1[a, b], S2[a, b] = act_eval(acode, ap, Z[a, b])
-    return V, S1, S2
+def _bv(B, N, ko, K):
+    """Block ``i`` (``N x K_i``, contiguous) of a block-major state buffer."""
+    return B[N * ko:N * (ko + K)].reshape((N, K))
+
+
+@njit(cache=True)
+def _sum_k(lay):
+    out = 0
+    for i in range(lay[3]):
+        out += _block(lay, i)[0]
+    return out
+
+
+@njit(cache=True)
+def _take(W, pos, shape):
+    """The next ``prod(shape)`` entries of the work buffer ``W``, shaped, and the new position.
+
+    Kernels carve their temporaries out of one buffer that the Python wrappers
+    keep between calls: fresh multi-megabyte arrays cost more in page faults than
+    the products written into them (measured: 20 of 32 ms of a size-L forward).
+    """
+    n = 1
+    for d in shape:
+        n *= d
+    return W[pos:pos + n].reshape(shape), pos + n
+
+
+@njit(cache=True)
+def _need(lay, N):
+    """Work buffer size of every kernel here."""
+    M, N_o, L = lay[1], lay[2], lay[3]
+    return 2 * (L + 1) * N * M + 7 * N * _sum_k(lay) + 4 * N * N_o + 4 * N * M
+
+
+@njit(cache=True)
+def _fit(W, lay, N):
+    need = _need(lay, N)
+    return W if W.size >= need else np.empty(need)
+
+
+@njit(cache=True)
+def _forward_ws(th, lay, X, acode, ap, skip, W, pos):
+    """States ``X_0..X_L`` (``(L+1) x N x M``) and ``Z, V, s', s''`` in block-major
+    buffers (block ``i`` is the contiguous ``N x K_i`` array :func:`_bv`), in ``W``."""
+    N_in, M, L = lay[0], lay[1], lay[3]
+    N = X.shape[0]
+    nz = N * _sum_k(lay)
+    XS, pos = _take(W, pos, (L + 1, N, M))
+    ZB, pos = _take(W, pos, (nz,))
+    VB, pos = _take(W, pos, (nz,))
+    S1B, pos = _take(W, pos, (nz,))
+    S2B, pos = _take(W, pos, (nz,))
+    np.dot(X, _mat(th, lay[4], M, N_in).T, XS[0])
+    for i in range(L):
+        K, oU, ob, oW, ko = _block(lay, i)
+        z = _bv(ZB, N, ko, K)
+        np.dot(XS[i], _mat(th, oU, K, M).T, z)
+        for n in range(N):
+            for k in range(K):
+                z[n, k] += th[ob + k]
+        a, b = N * ko, N * (ko + K)
+        act_arrays(acode, ap, ZB[a:b], VB[a:b], S1B[a:b], S2B[a:b])
+        x = XS[i + 1]
+        np.dot(_bv(VB, N, ko, K), _mat(th, oW, M, K).T, x)
+        if skip != 0.0:
+            _axpy(x, skip, XS[i])
+    return XS, ZB, VB, S1B, S2B, pos
+
+
+@njit(cache=True)
+def _forward(th, lay, X, acode, ap, skip):
+    XS, ZB, VB, S1B, S2B, _ = _forward_ws(th, lay, X, acode, ap, skip,
+                                          np.empty(_need(lay, X.shape[0])), 0)
+    return XS, ZB, VB, S1B, S2B
+
+
+@njit(cache=True)
+def _columns(lay, B, N):
+    """A block-major buffer as the ``N x sum K`` matrix (blocks side by side)."""
+    out = np.empty((N, _sum_k(lay)))
+    for i in range(lay[3]):
+        K, oU, ob, oW, ko = _block(lay, i)
+        out[:, ko:ko + K] = _bv(B, N, ko, K)
+    return out
 
 
 @njit(cache=True)
 def forward(th, lay, X, acode, ap, skip):
     """States ``X_0..X_L`` (``(L+1) x N x M``), ``Z``, ``V``, ``s'``, ``s''`` (``N x sum K``)."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     N = X.shape[0]
-    sum_k = 0
-    for i in range(L):
-        sum_k += _block(lay, i)[0]
-    XS = np.empty((L + 1, N, M))
-    Z = np.empty((N, sum_k))
-    V = np.empty((N, sum_k))
-    S1 = np.empty((N, sum_k))
-    S2 = np.empty((N, sum_k))
-    XS[0] = np.dot(X, _mat(th, lay[4], M, N_in).T)
-    for i in range(L):
-        K, oU, ob, oW, ko = _block(lay, i)
-        z = np.dot(XS[i], _mat(th, oU, K, M).T)
-        for n in range(N):
-            for k in range(K):
-                t = z[n, k] + th[ob + k]
-                Z[n, ko + k] = t
-                V[n, ko + k], S1[n, ko + k], S2[n, ko + k] = act_eval(acode, ap, t)
-        XS[i + 1] = np.dot(np.ascontiguousarray(V[:, ko:ko + K]), _mat(th, oW, M, K).T)
-        if skip != 0.0:
-            XS[i + 1] += skip * XS[i]
-    return XS, Z, V, S1, S2
+    XS, ZB, VB, S1B, S2B = _forward(th, lay, X, acode, ap, skip)
+    return (XS.copy(), _columns(lay, ZB, N), _columns(lay, VB, N), _columns(lay, S1B, N),
+            _columns(lay, S2B, N))
 
 
 @njit(cache=True)
@@ -95,11 +154,9 @@ def output(th, lay, XL):
 
 
 @njit(cache=True)
-def risk_terms(yhat, Y, lcode, lp, want_h):
-    """``R``, ``G = dR/dYhat`` and (if ``want_h``) per-sample ``d^2 R / dyhat_n^2``."""
+def _risk(yhat, Y, lcode, lp, G, Hl, want_h):
+    """``R``; fills ``G = dR/dYhat`` and (if ``want_h``) ``Hl[n] = d^2 R / dyhat_n^2``."""
     N, N_o = yhat.shape
-    G = np.empty((N, N_o))
-    Hl = np.zeros((N if want_h else 0, N_o, N_o))
     h = np.empty((N_o, N_o))
     total = 0.0
     inv = 1.0 / N
@@ -111,134 +168,310 @@ def risk_terms(yhat, Y, lcode, lp, want_h):
                     Hl[n, a, b] = h[a, b] * inv
         for a in range(N_o):
             G[n, a] *= inv
-    return total * inv, G, Hl
+    return total * inv
 
 
 @njit(cache=True)
-def loss(th, lay, X, Y, acode, ap, lcode, lp, skip):
-    XS, Z, V, S1, S2 = forward(th, lay, X, acode, ap, skip)
-    L = lay[3]
-    return risk_terms(output(th, lay, XS[L]), Y, lcode, lp, False)[0]
+def risk_terms(yhat, Y, lcode, lp, want_h):
+    """``R``, ``G = dR/dYhat`` and (if ``want_h``) per-sample ``d^2 R / dyhat_n^2``."""
+    N, N_o = yhat.shape
+    G = np.empty((N, N_o))
+    Hl = np.zeros((N if want_h else 0, N_o, N_o))
+    return _risk(yhat, Y, lcode, lp, G, Hl, want_h), G, Hl
 
 
 @njit(cache=True)
-def loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip):
-    """``(R, dR/dtheta)``."""
+def _loss(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
+    M, N_o, L = lay[1], lay[2], lay[3]
+    N = X.shape[0]
+    W = _fit(W, lay, N)
+    XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
+    yhat, pos = _take(W, pos, (N, N_o))
+    G, pos = _take(W, pos, (N, N_o))
+    np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
+    return _risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False), W
+
+
+@njit(cache=True)
+def _put_dot(g, off, A, B):
+    """``g[off : off + r c] = (A^T B).ravel()`` for ``A`` (``N x r``), ``B`` (``N x c``)."""
+    r, c = A.shape[1], B.shape[1]
+    np.dot(A.T, B, g[off:off + r * c].reshape((r, c)))
+
+
+@njit(cache=True)
+def _colsum(g, off, A):
+    N, K = A.shape
+    for k in range(K):
+        g[off + k] = 0.0
+    for n in range(N):
+        for k in range(K):
+            g[off + k] += A[n, k]
+
+
+@njit(cache=True)
+def _axpy(y, a, x):
+    """``y += a x`` elementwise over equal-shape 2-D arrays."""
+    for n in range(y.shape[0]):
+        for m in range(y.shape[1]):
+            y[n, m] += a * x[n, m]
+
+
+@njit(cache=True)
+def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
+    """``(R, dR/dtheta)`` and the work buffer."""
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    XS, Z, V, S1, S2 = forward(th, lay, X, acode, ap, skip)
-    R, G, _ = risk_terms(output(th, lay, XS[L]), Y, lcode, lp, False)
-    g = np.zeros_like(th)
-    _put(g, lay[5], np.dot(G.T, XS[L]))
-    lam = np.dot(G, _mat(th, lay[5], N_o, M))
+    N = X.shape[0]
+    W = _fit(W, lay, N)
+    XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
+    yhat, pos = _take(W, pos, (N, N_o))
+    G, pos = _take(W, pos, (N, N_o))
+    lam, pos = _take(W, pos, (N, M))
+    lam_prev, pos = _take(W, pos, (N, M))
+    MUB, pos = _take(W, pos, (N * _sum_k(lay),))
+    np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
+    R = _risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
+    g = np.empty_like(th)
+    _put_dot(g, lay[5], G, XS[L])
+    np.dot(G, _mat(th, lay[5], N_o, M), lam)
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
-        Vi = np.ascontiguousarray(V[:, ko:ko + K])
-        _put(g, oW, np.dot(lam.T, Vi))
-        mu = np.dot(lam, _mat(th, oW, M, K)) * S1[:, ko:ko + K]
-        _put(g, oU, np.dot(mu.T, XS[i]))
-        _put(g, ob, mu.sum(axis=0))
-        lam_prev = np.dot(mu, _mat(th, oU, K, M))
+        _put_dot(g, oW, lam, _bv(VB, N, ko, K))
+        mu = _bv(MUB, N, ko, K)
+        np.dot(lam, _mat(th, oW, M, K), mu)
+        s1 = _bv(S1B, N, ko, K)
+        for n in range(N):
+            for k in range(K):
+                mu[n, k] *= s1[n, k]
+        _put_dot(g, oU, mu, XS[i])
+        _colsum(g, ob, mu)
+        np.dot(mu, _mat(th, oU, K, M), lam_prev)
         if skip != 0.0:
-            lam_prev += skip * lam
-        lam = lam_prev
-    _put(g, lay[4], np.dot(lam.T, X))
-    return R, g
+            _axpy(lam_prev, skip, lam)
+        lam, lam_prev = lam_prev, lam
+    _put_dot(g, lay[4], lam, X)
+    return R, g, W
 
 
 @njit(cache=True)
-def _put(g, off, A):
-    flat = A.ravel()
-    for j in range(flat.size):
-        g[off + j] = flat[j]
-
-
-@njit(cache=True)
-def _apply_loss_hessian(Hl, RY):
+def _apply_loss_hessian(Hl, RY, out):
     N, N_o = RY.shape
-    out = np.zeros_like(RY)
     for n in range(N):
         for a in range(N_o):
             acc = 0.0
             for b in range(N_o):
                 acc += Hl[n, a, b] * RY[n, b]
             out[n, a] = acc
-    return out
-
-
-@njit(cache=True)
-def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
-    """``H(theta) v`` by the R-operator: one tangent forward and one reverse pass."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    XS, Z, V, S1, S2 = forward(th, lay, X, acode, ap, skip)
-    Wout = _mat(th, lay[5], N_o, M)
-    dWout = _mat(v, lay[5], N_o, M)
-    R, G, Hl = risk_terms(output(th, lay, XS[L]), Y, lcode, lp, True)
-    # tangent forward
-    RXS = np.empty_like(XS)
-    RZ = np.empty_like(Z)
-    RXS[0] = np.dot(X, _mat(v, lay[4], M, N_in).T)
-    for i in range(L):
-        K, oU, ob, oW, ko = _block(lay, i)
-        rz = np.dot(RXS[i], _mat(th, oU, K, M).T) + np.dot(XS[i], _mat(v, oU, K, M).T)
-        for k in range(K):
-            rz[:, k] += v[ob + k]
-        RZ[:, ko:ko + K] = rz
-        rv = rz * S1[:, ko:ko + K]
-        RXS[i + 1] = (np.dot(rv, _mat(th, oW, M, K).T)
-                      + np.dot(np.ascontiguousarray(V[:, ko:ko + K]), _mat(v, oW, M, K).T))
-        if skip != 0.0:
-            RXS[i + 1] += skip * RXS[i]
-    RY = np.dot(RXS[L], Wout.T) + np.dot(XS[L], dWout.T)
-    RG = _apply_loss_hessian(Hl, RY)
-    # reverse
-    out = np.zeros_like(th)
-    _put(out, lay[5], np.dot(RG.T, XS[L]) + np.dot(G.T, RXS[L]))
-    lam = np.dot(G, Wout)
-    rlam = np.dot(RG, Wout) + np.dot(G, dWout)
-    for i in range(L - 1, -1, -1):
-        K, oU, ob, oW, ko = _block(lay, i)
-        Wi = _mat(th, oW, M, K)
-        Ui = _mat(th, oU, K, M)
-        Vi = np.ascontiguousarray(V[:, ko:ko + K])
-        s1 = S1[:, ko:ko + K]
-        rv = RZ[:, ko:ko + K] * s1
-        _put(out, oW, np.dot(rlam.T, Vi) + np.dot(lam.T, rv))
-        nu = np.dot(lam, Wi)
-        rnu = np.dot(rlam, Wi) + np.dot(lam, _mat(v, oW, M, K))
-        mu = nu * s1
-        rmu = rnu * s1 + nu * S2[:, ko:ko + K] * RZ[:, ko:ko + K]
-        _put(out, oU, np.dot(rmu.T, XS[i]) + np.dot(mu.T, RXS[i]))
-        _put(out, ob, rmu.sum(axis=0))
-        lam_prev = np.dot(mu, Ui)
-        rlam_prev = np.dot(rmu, Ui) + np.dot(mu, _mat(v, oU, K, M))
-        if skip != 0.0:
-            lam_prev += skip * lam
-            rlam_prev += skip * rlam
-        lam, rlam = lam_prev, rlam_prev
-    _put(out, lay[4], np.dot(rlam.T, X))
-    return out
 
 
 @njit(cache=True)
 def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
-    """Forward states plus adjoints: ``Lam_i`` (``(L+1) x N x M``), ``Mu`` (``N x sum K``),
-    ``G = dR/dYhat`` and the per-sample loss Hessians (all carrying the ``1/N``)."""
+    """Forward states plus adjoints: ``XS``, block-major ``V, s', s''``, ``G = dR/dYhat``,
+    per-sample loss Hessians (all carrying the ``1/N``), ``Lam_i`` (``(L+1) x N x M``)
+    and block-major ``Mu``, ``Nu``."""
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    XS, Z, V, S1, S2 = forward(th, lay, X, acode, ap, skip)
+    N = X.shape[0]
+    XS, ZB, VB, S1B, S2B = _forward(th, lay, X, acode, ap, skip)
     R, G, Hl = risk_terms(output(th, lay, XS[L]), Y, lcode, lp, True)
     LAM = np.empty_like(XS)
-    MU = np.empty_like(Z)
-    NU = np.empty_like(Z)
-    LAM[L] = np.dot(G, _mat(th, lay[5], N_o, M))
+    MUB = np.empty_like(ZB)
+    NUB = np.empty_like(ZB)
+    np.dot(G, _mat(th, lay[5], N_o, M), LAM[L])
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
-        nu = np.dot(LAM[i + 1], _mat(th, oW, M, K))
-        NU[:, ko:ko + K] = nu
-        MU[:, ko:ko + K] = nu * S1[:, ko:ko + K]
-        LAM[i] = np.dot(np.ascontiguousarray(MU[:, ko:ko + K]), _mat(th, oU, K, M))
+        nu = _bv(NUB, N, ko, K)
+        mu = _bv(MUB, N, ko, K)
+        s1 = _bv(S1B, N, ko, K)
+        np.dot(LAM[i + 1], _mat(th, oW, M, K), nu)
+        for n in range(N):
+            for k in range(K):
+                mu[n, k] = nu[n, k] * s1[n, k]
+        np.dot(mu, _mat(th, oU, K, M), LAM[i])
         if skip != 0.0:
-            LAM[i] += skip * LAM[i + 1]
-    return XS, V, S1, S2, G, Hl, LAM, MU, NU
+            _axpy(LAM[i], skip, LAM[i + 1])
+    return XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB
+
+
+@njit(cache=True)
+def _dot2(A, B, C, D, out, T):
+    """``out = A B + C D`` (``T``: scratch of at least ``out.size``)."""
+    np.dot(A, B, out)
+    t = T[:out.size].reshape(out.shape)
+    np.dot(C, D, t)
+    for a in range(out.shape[0]):
+        for b in range(out.shape[1]):
+            out[a, b] += t[a, b]
+
+
+@njit(cache=True)
+def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+    """``H v`` from the states of :func:`backward_states` (R-operator, Pearlmutter 1994)."""
+    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    N = X.shape[0]
+    W = _fit(W, lay, N)
+    Wout = _mat(th, lay[5], N_o, M)
+    dWout = _mat(v, lay[5], N_o, M)
+    nz = VB.size
+    RXS, pos = _take(W, 0, (L + 1, N, M))
+    RVB, pos = _take(W, pos, (nz,))
+    RZB, pos = _take(W, pos, (nz,))
+    T, pos = _take(W, pos, (N * max(M, nz // N + 1),))
+    RY, pos = _take(W, pos, (N, N_o))
+    RG, pos = _take(W, pos, (N, N_o))
+    rlam, pos = _take(W, pos, (N, M))
+    rlam_prev, pos = _take(W, pos, (N, M))
+    RMUB, pos = _take(W, pos, (nz,))
+    # tangent forward: R{X_i}, R{Z_i} and R{V_i} = s' R{Z_i}
+    np.dot(X, _mat(v, lay[4], M, N_in).T, RXS[0])
+    for i in range(L):
+        K, oU, ob, oW, ko = _block(lay, i)
+        rz = _bv(RZB, N, ko, K)
+        rv = _bv(RVB, N, ko, K)
+        s1 = _bv(S1B, N, ko, K)
+        _dot2(RXS[i], _mat(th, oU, K, M).T, XS[i], _mat(v, oU, K, M).T, rz, T)
+        for n in range(N):
+            for k in range(K):
+                rz[n, k] += v[ob + k]
+                rv[n, k] = rz[n, k] * s1[n, k]
+        _dot2(rv, _mat(th, oW, M, K).T, _bv(VB, N, ko, K), _mat(v, oW, M, K).T, RXS[i + 1], T)
+        if skip != 0.0:
+            _axpy(RXS[i + 1], skip, RXS[i])
+    _dot2(RXS[L], Wout.T, XS[L], dWout.T, RY, T)
+    _apply_loss_hessian(Hl, RY, RG)
+    # reverse: R{Lam_i}, R{Mu_i} = s'' R{Z_i} Nu_i + s' R{Nu_i}
+    out = np.empty_like(th)
+    _dot2(RG.T, XS[L], G.T, RXS[L], out[lay[5]:lay[5] + N_o * M].reshape((N_o, M)), T)
+    _dot2(RG, Wout, G, dWout, rlam, T)
+    for i in range(L - 1, -1, -1):
+        K, oU, ob, oW, ko = _block(lay, i)
+        lam = LAM[i + 1]
+        s1 = _bv(S1B, N, ko, K)
+        s2 = _bv(S2B, N, ko, K)
+        rz = _bv(RZB, N, ko, K)
+        nu = _bv(NUB, N, ko, K)
+        mu = _bv(MUB, N, ko, K)
+        rmu = _bv(RMUB, N, ko, K)
+        rW = out[oW:oW + M * K].reshape((M, K))
+        _dot2(rlam.T, _bv(VB, N, ko, K), lam.T, _bv(RVB, N, ko, K), rW, T)
+        _dot2(rlam, _mat(th, oW, M, K), lam, _mat(v, oW, M, K), rmu, T)
+        for n in range(N):
+            for k in range(K):
+                rmu[n, k] = rmu[n, k] * s1[n, k] + nu[n, k] * s2[n, k] * rz[n, k]
+        rU = out[oU:oU + K * M].reshape((K, M))
+        _dot2(rmu.T, XS[i], mu.T, RXS[i], rU, T)
+        _colsum(out, ob, rmu)
+        _dot2(rmu, _mat(th, oU, K, M), mu, _mat(v, oU, K, M), rlam_prev, T)
+        if skip != 0.0:
+            _axpy(rlam_prev, skip, rlam)
+        rlam, rlam_prev = rlam_prev, rlam
+    _put_dot(out, lay[4], rlam, X)
+    return out, W
+
+
+
+
+@njit(cache=True)
+def _same(a, b):
+    if a.size != b.size:
+        return False
+    fa, fb = a.ravel(), b.ravel()
+    for j in range(fa.size):
+        if fa[j] != fb[j]:
+            return False
+    return True
+
+
+def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
+    """:func:`backward_states`, remembered for the last ``(theta, data)`` seen.
+
+    Krylov methods apply the Hessian at one ``theta`` many times; the forward and
+    adjoint states do not depend on ``v``, so they are computed once.  The key is
+    compared by value (a copy is kept), so a changed array is never served stale.
+    """
+    key = (int(acode), int(lcode), float(skip))
+    arrays = (th, lay, X, Y, ap, lp)
+    hit = getattr(_LOCAL, "states", None)
+    if hit is not None and hit[0] == key and all(
+            a.dtype == b.dtype and a.shape == b.shape and _same(a, b)
+            for a, b in zip(arrays, hit[1], strict=True)):
+        return hit[2]
+    st = backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip)
+    _LOCAL.states = (key, tuple(a.copy() for a in arrays), st)
+    return st
+
+
+_BLAS: list = []
+
+
+def _blas_libs() -> list:
+    """threadpoolctl controllers of the BLAS that numba's ``np.dot`` calls (scipy's
+    OpenBLAS; every BLAS found if it cannot be told apart), looked up once."""
+    if not _BLAS:
+        import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS numba binds to)
+        from threadpoolctl import ThreadpoolController
+
+        libs = [lc for lc in ThreadpoolController().lib_controllers if lc.user_api == "blas"]
+        mark = os.sep + "scipy.libs" + os.sep
+        _BLAS.append([lc for lc in libs if mark in lc.filepath] or libs)
+    return _BLAS[0]
+
+
+def _one_thread(kernel, *args):
+    """``kernel(*args)`` with its BLAS on one thread, the caller's setting restored.
+
+    The products here are skinny (inner sizes 4..32); on two cores OpenBLAS's
+    second thread costs more than it gives (3.5x slower for size L when the other
+    core is busy, measured), and one thread makes every result thread-independent
+    by construction.
+    """
+    libs = _blas_libs()
+    old = [lc.get_num_threads() for lc in libs]
+    for lc, n in zip(libs, old, strict=True):
+        if n != 1:
+            lc.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        for lc, n in zip(libs, old, strict=True):
+            if n != 1:
+                lc.set_num_threads(n)
+
+
+_LOCAL = threading.local()
+
+
+def _work(name: str) -> np.ndarray:
+    """This thread's work buffer ``name`` (kernels grow it when too small)."""
+    return getattr(_LOCAL, name, _EMPTY)
+
+
+_EMPTY = np.empty(0)
+
+
+def loss(th, lay, X, Y, acode, ap, lcode, lp, skip):
+    """The risk ``R`` (see the module docstring)."""
+    R, _LOCAL.fwd = _one_thread(_loss, th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"))
+    return R
+
+
+def loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip):
+    """``(R, dR/dtheta)``."""
+    R, g, _LOCAL.fwd = _one_thread(_loss_grad, th, lay, X, Y, acode, ap, lcode, lp, skip,
+                                   _work("fwd"))
+    return R, g
+
+
+def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
+    """``H(theta) v`` by the R-operator: a tangent forward and a reverse pass over the
+    (remembered, see :func:`_states`) forward and adjoint states."""
+    st = _one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
+    out, _LOCAL.tan = _one_thread(_hvp, th, lay, X, skip, v, *st, _work("tan"))
+    return out
+
+
+def hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
+    """The full Hessian (see :func:`_hessian`)."""
+    return _one_thread(_hessian, th, lay, X, Y, acode, ap, lcode, lp, skip, chunk)
 
 
 @njit(cache=True)
@@ -303,7 +536,7 @@ def _node_jacobians(th, lay, S1c, skip, D):
 
 
 @njit(cache=True)
-def hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
+def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
     """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
 
     Every weight ``W_a`` enters only through its node ``y_a = W_a u_a``, so
@@ -323,8 +556,10 @@ def hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     P = lay[6]
     N = X.shape[0]
-    XS, V, S1, S2, G, Hl, LAM, MU, NU = backward_states(th, lay, X, Y, acode, ap, lcode, lp,
-                                                       skip)
+    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = backward_states(th, lay, X, Y, acode, ap, lcode,
+                                                             lp, skip)
+    V, S1, S2 = _columns(lay, VB, N), _columns(lay, S1B, N), _columns(lay, S2B, N)
+    MU, NU = _columns(lay, MUB, N), _columns(lay, NUB, N)
     grp = _groups(lay)
     ng = grp.shape[0]
     sum_k = S1.shape[1]
