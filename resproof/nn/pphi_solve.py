@@ -65,7 +65,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..errors import InvalidInput
+from .._validation import check_array, check_int, check_real
 from ..landscape.minimize import negative_curvature_step
 from ..landscape.points import GTOL, gradient_scale, make_point
 from ..results import CriticalPoint, PointKind, StopReason
@@ -377,13 +377,15 @@ def _joint_polish(t, S, T, c, M, K, N_o, gabs, steps):
 
 
 @njit(cache=True)
-def _local_minimum(x0, RF, Yq, c_perp, S, T, c, M, K, N_o, gabs, max_iterations, polish):
-    """Reduced search, joint gradient (and polish), joint spectrum.
+def _local_minimum(t0, RF, Yq, c_perp, S, T, c, M, K, N_o, gabs, max_iterations, polish):
+    """Reduced search from ``t0``'s ``W_L``, joint gradient (and polish), joint spectrum.
 
-    Returns ``(theta, R, g, spectrum, status, iterations)``.  A reduced search
-    that converged or stalled is polished; the status is then ``CONVERGED``
-    iff the joint gradient is at most ``gabs``.
+    Returns ``(theta, R, g, spectrum, status, iterations, R(t0))``.  A reduced
+    search that converged or stalled is polished; the status is then
+    ``CONVERGED`` iff the joint gradient is at most ``gabs``.
     """
+    R0, _ = pphi_loss_grad(t0, S, T, c, M, K, N_o)
+    x0 = t0[:M * K].copy()
     P = M * K
     x, _, _, Wo, status, it = _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, 0.5 * gabs,
                                              max_iterations)
@@ -399,7 +401,7 @@ def _local_minimum(x0, RF, Yq, c_perp, S, T, c, M, K, N_o, gabs, max_iterations,
     H = pphi_hessian(t, S, T, c, M, K, N_o)
     H = 0.5 * (H + H.T)
     spectrum = np.linalg.eigvalsh(H) if np.all(np.isfinite(H)) else np.full(t.size, np.nan)
-    return t, R, g, spectrum, status, it
+    return t, R, g, spectrum, status, it, R0
 
 
 # ---------------------------------------------------------------- public wrapper
@@ -454,22 +456,24 @@ def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float =
         If ``theta0`` has the wrong shape or is not finite.
     """
     M, K, N_o = objective.M, objective.K, objective.N_o
-    theta = np.array(theta0, dtype=np.float64)
-    if theta.shape != (objective.n_params,) or not np.all(np.isfinite(theta)):
-        raise InvalidInput("theta0", f"a finite vector of shape ({objective.n_params},)",
-                           getattr(theta0, "shape", theta0))
-    if symmetry_modes is None:
-        symmetry_modes = max(M - N_o, 0) * K
-    cap = abs(objective.loss(theta))
+    theta = check_array("theta0", theta0, shape=(objective.n_params,))
+    gtol = check_real("gtol", gtol, positive=True)
+    max_iterations = check_int("max_iterations", max_iterations, minimum=1)
+    polish_steps = check_int("polish_steps", polish_steps, minimum=0)
+    max_escapes = check_int("max_escapes", max_escapes, minimum=0)
+    symmetry_modes = (max(M - N_o, 0) * K if symmetry_modes is None
+                      else check_int("symmetry_modes", symmetry_modes, minimum=0))
     RF, Yq, c_perp = _factor(objective)
-    # The final scale max(1, min(|R|, cap)) is at least 1: stopping at gtol
-    # itself makes the classification's gradient test a formality.
-    gabs = float(gtol)
+    cap = 1.0
     used, escapes = 0, 0
     while True:
-        t, R, g, spectrum, status, it = _local_minimum(
-            np.ascontiguousarray(theta[:M * K]), RF, Yq, c_perp, objective.S, objective.T,
-            objective.c, M, K, N_o, gabs, int(max_iterations) - used, int(polish_steps))
+        # The final gradient scale max(1, min(|R|, cap)) is at least 1, so the
+        # kernels stop at gtol itself and the classification's test is a formality.
+        t, R, g, spectrum, status, it, R0 = _local_minimum(
+            theta, RF, Yq, c_perp, objective.S, objective.T, objective.c, M, K, N_o, gtol,
+            max_iterations - used, polish_steps)
+        if escapes == 0:
+            cap = abs(float(R0))
         used += int(it)
         R = float(R)
         point = make_point(objective, t, _REASONS[int(status)], used, loss=R, grad=g, gtol=gtol,
@@ -481,7 +485,9 @@ def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float =
         escaped = negative_curvature_step(objective, t, R, g)
         if escaped is None:
             return point
-        theta = escaped[0]
+        # Restarting from the escaped W_L keeps the descent: rho(W_L') is a
+        # minimum over W_{L+1}, so rho(W_L') <= R(escaped) < R(saddle).
+        theta = np.ascontiguousarray(escaped[0])
         escapes += 1
 
 
