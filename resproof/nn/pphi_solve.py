@@ -178,6 +178,15 @@ def _householder(X, ncols):
 
 
 @njit(cache=True)
+def _factor(F, Y):
+    """``(R_F, Y_q, c_perp)`` of the module docstring from :func:`_triangular_factor`."""
+    n = F.shape[1]
+    R = _triangular_factor(F, Y)
+    return (np.ascontiguousarray(R[:n, :n]), np.ascontiguousarray(R[:n, n:]),
+            0.5 * np.sum(R[n:, n:] * R[n:, n:]))
+
+
+@njit(cache=True)
 def _triangular_factor(F, Y):
     """``R`` (square, upper triangular) of the Householder QR of ``[F  Y] / sqrt(N)``.
 
@@ -377,14 +386,15 @@ def _joint_polish(t, S, T, c, M, K, N_o, gabs, steps):
 
 
 @njit(cache=True)
-def _local_minimum(t0, RF, Yq, c_perp, S, T, c, M, K, N_o, gabs, max_iterations, polish):
-    """Reduced search from ``t0``'s ``W_L``, joint gradient (and polish), joint spectrum.
+def _local_minimum(t0, F, Y, S, T, c, M, K, N_o, gabs, max_iterations, polish):
+    """Factor, reduced search from ``t0``'s ``W_L``, joint gradient (and polish), spectrum.
 
     Returns ``(theta, R, g, spectrum, status, iterations, R(t0))``.  A reduced
     search that converged or stalled is polished; the status is then
     ``CONVERGED`` iff the joint gradient is at most ``gabs``.
     """
     R0, _ = pphi_loss_grad(t0, S, T, c, M, K, N_o)
+    RF, Yq, c_perp = _factor(F, Y)
     x0 = t0[:M * K].copy()
     P = M * K
     x, _, _, Wo, status, it = _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, 0.5 * gabs,
@@ -405,14 +415,6 @@ def _local_minimum(t0, RF, Yq, c_perp, S, T, c, M, K, N_o, gabs, max_iterations,
 
 
 # ---------------------------------------------------------------- public wrapper
-
-
-def _factor(objective: PphiObjective) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(R_F, Y_q, c_perp)`` from one QR of ``[F  Y] / sqrt(N)``."""
-    n = objective.M + objective.K
-    R = _triangular_factor(objective.F, objective.Y)
-    return (np.ascontiguousarray(R[:n, :n]), np.ascontiguousarray(R[:n, n:]),
-            0.5 * float(np.sum(R[n:, n:] ** 2)))
 
 
 def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float = GTOL,
@@ -463,14 +465,13 @@ def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float =
     max_escapes = check_int("max_escapes", max_escapes, minimum=0)
     symmetry_modes = (max(M - N_o, 0) * K if symmetry_modes is None
                       else check_int("symmetry_modes", symmetry_modes, minimum=0))
-    RF, Yq, c_perp = _factor(objective)
     cap = 1.0
     used, escapes = 0, 0
     while True:
         # The final gradient scale max(1, min(|R|, cap)) is at least 1, so the
         # kernels stop at gtol itself and the classification's test is a formality.
         t, R, g, spectrum, status, it, R0 = _local_minimum(
-            theta, RF, Yq, c_perp, objective.S, objective.T, objective.c, M, K, N_o, gtol,
+            theta, objective.F, objective.Y, objective.S, objective.T, objective.c, M, K, N_o, gtol,
             max_iterations - used, polish_steps)
         if escapes == 0:
             cap = abs(float(R0))

@@ -27,13 +27,13 @@ def _problem(seed: int, residual_targets: bool = False):
 
 
 def _reduced(p: PphiObjective):
-    RF, Yq, c_perp = _factor(p)
+    RF, Yq, c_perp = _factor(p.F, p.Y)
     return lambda x: _projected(np.ascontiguousarray(x), RF, Yq, c_perp, p.M, p.K, p.N_o)
 
 
 def test_factor_reproduces_the_gram_statistics():
     p, _, _ = _problem(1)
-    RF, Yq, c_perp = _factor(p)
+    RF, Yq, c_perp = _factor(p.F, p.Y)
     np.testing.assert_allclose(RF.T @ RF, p.S, rtol=0, atol=1e-14 * np.abs(p.S).max())
     np.testing.assert_allclose(RF.T @ Yq, p.T, rtol=0, atol=1e-14 * np.abs(p.T).max())
     assert c_perp + 0.5 * np.sum(Yq**2) == pytest.approx(p.c, rel=1e-14)
