@@ -499,43 +499,81 @@ def _groups(lay):
 
 
 @njit(cache=True)
-def _node_jacobians(th, lay, S1c, skip, D):
-    """``SJ[j] = dx_j/deps`` (``M x Nc x D``) and ``VJ = dv/deps`` (``sum K x Nc x D``),
-    ``ZJ = dz/deps`` likewise, for a chunk of ``Nc`` samples."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    Nc, sum_k = S1c.shape
-    SJ = np.zeros((L + 1, M, Nc, D))
-    ZJ = np.zeros((sum_k, Nc, D))
-    VJ = np.zeros((sum_k, Nc, D))
+def _node_of(lay, g):
+    """Node index (``0 = e_0, 1 + 2i = z_i, 2 + 2i = w_i, 2L + 1 = e_out``) of group ``g``."""
+    L = lay[3]
+    if g == 0:
+        return 0
+    if g == 3 * L + 1:
+        return 2 * L + 1
+    i = (g - 1) // 3
+    return 1 + 2 * i if (g - 1) % 3 < 2 else 2 + 2 * i
+
+
+@njit(cache=True, error_model="numpy")
+def _node_jacobians_t(th, lay, skip, s1T):
+    """Sample-innermost Jacobians of the chunk's states w.r.t. the node perturbations.
+
+    ``SJ_j[m, d, n] = dx_j[m] / deps_d`` (``M x Dx_j x Nc``, ``Dx_j`` the start of
+    the node after ``x_j``: later columns are zero and not stored); ``ZJ_i``,
+    ``VJ_i = s'(z_i) ZJ_i`` (``K_i x Dz_i x Nc``) likewise, as flat buffers with
+    offsets ``so`` and ``zo``.  ``s1T`` is ``s'`` (``sum K x Nc``).
+    """
+    M, L = lay[1], lay[3]
+    Nc = s1T.shape[1]
+    so = np.empty(L + 1, dtype=np.int64)
+    zo = np.empty(L, dtype=np.int64)
+    dx = M
+    ns = M * M * Nc
+    nz = 0
+    so[0] = 0
+    for i in range(L):
+        K = _block(lay, i)[0]
+        zo[i] = nz
+        nz += K * (dx + K) * Nc
+        dx += K + M
+        so[i + 1] = ns
+        ns += M * dx * Nc
+    SJ = np.zeros(ns)
+    ZJ = np.zeros(nz)
+    VJ = np.empty(nz)
+    s0 = SJ[0:M * M * Nc].reshape((M, M, Nc))
     for m in range(M):
-        for n in range(Nc):
-            SJ[0, m, n, m] = 1.0
-    node = M
+        s0[m, m, :] = 1.0
+    dx = M
     for i in range(L):
         K, oU, ob, oW, ko = _block(lay, i)
-        z = np.dot(_mat(th, oU, K, M), SJ[i].reshape((M, Nc * D))).reshape((K, Nc, D))
+        dz = dx + K
+        sp = SJ[so[i]:so[i] + M * dx * Nc].reshape((M, dx * Nc))
+        z = ZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
+        vj = VJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
+        t = np.dot(_mat(th, oU, K, M), sp).reshape((K, dx, Nc))
         for k in range(K):
-            for n in range(Nc):
-                z[k, n, node + k] += 1.0
-        ZJ[ko:ko + K] = z
-        for k in range(K):
-            for n in range(Nc):
-                s = S1c[n, ko + k]
-                for d in range(D):
-                    VJ[ko + k, n, d] = s * z[k, n, d]
-        x = np.dot(_mat(th, oW, M, K),
-                   np.ascontiguousarray(VJ[ko:ko + K]).reshape((K, Nc * D))).reshape((M, Nc, D))
-        if skip != 0.0:
-            x += skip * SJ[i]
+            z[k, :dx, :] = t[k]
+            z[k, dx + k, :] = 1.0
+            s = s1T[ko + k]
+            for d in range(dz):
+                zr = z[k, d]
+                vr = vj[k, d]
+                for n in range(Nc):
+                    vr[n] = s[n] * zr[n]
+        x = SJ[so[i + 1]:so[i + 1] + M * (dz + M) * Nc].reshape((M, dz + M, Nc))
+        t2 = np.dot(_mat(th, oW, M, K), vj.reshape((K, dz * Nc))).reshape((M, dz, Nc))
+        spr = sp.reshape((M, dx, Nc))
         for m in range(M):
-            for n in range(Nc):
-                x[m, n, node + K + m] += 1.0
-        SJ[i + 1] = x
-        node += K + M
-    return SJ, ZJ, VJ
+            x[m, :dz, :] = t2[m]
+            if skip != 0.0:
+                for d in range(dx):
+                    xr = x[m, d]
+                    pr = spr[m, d]
+                    for n in range(Nc):
+                        xr[n] += skip * pr[n]
+            x[m, dz + m, :] = 1.0
+        dx = dz + M
+    return SJ, so, ZJ, VJ, zo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
     """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
 
@@ -548,109 +586,177 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
 
     with ``delta = dR/deps`` and ``G_n = d^2 R_n / deps^2 = J_o^T l'' J_o +
     sum_i J_{z_i}^T diag(nu_i s''(z_i)) J_{z_i}`` the curvature of the node
-    perturbations (``D x D`` per sample).  Each block pair is two matrix
+    perturbations.  Per pair of nodes the needed block of ``G_n`` is summed over
+    the curvature rows whose Jacobian reaches the later node (later columns are
+    zero), vectorised over the samples; each block pair is then two matrix
     products over the samples: ``O(N P^2)`` work in all, against ``O(N P^2 R)``
     for stacking per-sample Jacobians of the ``R = N_o + sum K`` curvature rows.
-    Samples are processed in chunks of ``chunk`` to bound memory.
+    Samples are processed in chunks of ``chunk`` to bound memory; the lower block
+    triangle is computed and mirrored, so ``H`` is exactly symmetric.
     """
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     P = lay[6]
     N = X.shape[0]
     XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = backward_states(th, lay, X, Y, acode, ap, lcode,
                                                              lp, skip)
-    V, S1, S2 = _columns(lay, VB, N), _columns(lay, S1B, N), _columns(lay, S2B, N)
-    MU, NU = _columns(lay, MUB, N), _columns(lay, NUB, N)
     grp = _groups(lay)
     ng = grp.shape[0]
-    sum_k = S1.shape[1]
+    sum_k = _sum_k(lay)
     D = M + sum_k + L * M + N_o
-    Wout = _mat(th, lay[5], N_o, M)
+    nn = 2 * L + 2
+    nstart = np.empty(nn + 1, dtype=np.int64)   # node d-ranges
+    nstart[0] = 0
+    for i in range(L):
+        K = _block(lay, i)[0]
+        nstart[1 + 2 * i] = M + i * M + _block(lay, i)[4]
+        nstart[2 + 2 * i] = nstart[1 + 2 * i] + K
+    nstart[nn - 1] = D - N_o
+    nstart[nn] = D
+    cmax = max(N_in, M)
     H = np.zeros((P, P))
+    chunk = max(1, min(chunk, N))
     for n0 in range(0, N, chunk):
         n1 = min(N, n0 + chunk)
         Nc = n1 - n0
-        S1c = np.ascontiguousarray(S1[n0:n1])
-        SJ, ZJ, VJ = _node_jacobians(th, lay, S1c, skip, D)
-        # curvature rows R_n (N_o + sum K) x D and their weighted copies
-        Rr = N_o + sum_k
-        Gc = np.empty((Nc, D, D))
-        delta = np.zeros((Nc, D))
-        OJ = np.dot(Wout, SJ[L].reshape((M, Nc * D))).reshape((N_o, Nc, D))
+        # per-chunk, sample-innermost inputs, adjoints and curvature weights
+        s1T = np.empty((sum_k, Nc))
+        cT = np.empty((sum_k, Nc))
+        VT = np.empty((sum_k, Nc))
+        for i in range(L):
+            K, oU, ob, oW, ko = _block(lay, i)
+            s1, s2 = _bv(S1B, N, ko, K), _bv(S2B, N, ko, K)
+            nu, v = _bv(NUB, N, ko, K), _bv(VB, N, ko, K)
+            for k in range(K):
+                for n in range(Nc):
+                    s1T[ko + k, n] = s1[n0 + n, k]
+                    cT[ko + k, n] = nu[n0 + n, k] * s2[n0 + n, k]
+                    VT[ko + k, n] = v[n0 + n, k]
+        XT = np.ascontiguousarray(X[n0:n1].T)
+        XST = np.empty((L + 1, M, Nc))
+        for j in range(L + 1):
+            XST[j] = XS[j, n0:n1].T
+        ones = np.ones((1, Nc))
+        delta = np.empty((D, Nc))
+        delta[0:M] = LAM[0, n0:n1].T
+        for i in range(L):
+            K, oU, ob, oW, ko = _block(lay, i)
+            a = nstart[1 + 2 * i]
+            delta[a:a + K] = _bv(MUB, N, ko, K)[n0:n1].T
+            delta[a + K:a + K + M] = LAM[i + 1, n0:n1].T
+        delta[D - N_o:D] = G[n0:n1].T
+        SJ, so, ZJ, VJ, zo = _node_jacobians_t(th, lay, skip, s1T)
+        # curvature rows: outputs (and l'' times them), z_i (and nu s'' times them)
+        Dx = D - N_o
+        OJ = np.zeros((N_o, D, Nc))
+        OJ[:, :Dx, :] = np.dot(_mat(th, lay[5], N_o, M),
+                               SJ[so[L]:so[L] + M * Dx * Nc].reshape((M, Dx * Nc))
+                               ).reshape((N_o, Dx, Nc))
         for o in range(N_o):
-            for n in range(Nc):
-                OJ[o, n, D - N_o + o] += 1.0
-        rows = np.empty((Rr, D))
-        wrows = np.empty((Rr, D))
-        for n in range(Nc):
-            for o in range(N_o):
-                rows[o] = OJ[o, n]
-            for o in range(N_o):
+            OJ[o, Dx + o, :] = 1.0
+        WOJ = np.zeros((N_o, D, Nc))
+        for o in range(N_o):
+            for q in range(N_o):
                 for d in range(D):
-                    acc = 0.0
-                    for q in range(N_o):
-                        acc += Hl[n0 + n, o, q] * OJ[q, n, d]
-                    wrows[o, d] = acc
-            for k in range(sum_k):
-                c = NU[n0 + n, k] * S2[n0 + n, k]
-                for d in range(D):
-                    rows[N_o + k, d] = ZJ[k, n, d]
-                    wrows[N_o + k, d] = c * ZJ[k, n, d]
-            Gc[n] = np.dot(rows.T, wrows)
-            # node adjoints
-            for m in range(M):
-                delta[n, m] = LAM[0, n0 + n, m]
-            node = M
-            for i in range(L):
-                K, oU, ob, oW, ko = _block(lay, i)
-                for k in range(K):
-                    delta[n, node + k] = MU[n0 + n, ko + k]
-                for m in range(M):
-                    delta[n, node + K + m] = LAM[i + 1, n0 + n, m]
-                node += K + M
-            for o in range(N_o):
-                delta[n, D - N_o + o] = G[n0 + n, o]
+                    w, r = WOJ[o, d], OJ[q, d]
+                    for n in range(Nc):
+                        w[n] += Hl[n0 + n, o, q] * r[n]
+        WZJ = np.empty_like(ZJ)
+        for i in range(L):
+            K, oU, ob, oW, ko = _block(lay, i)
+            dz = nstart[2 + 2 * i]
+            z = ZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
+            wz = WZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
+            for k in range(K):
+                c = cT[ko + k]
+                for d in range(dz):
+                    zr, wr = z[k, d], wz[k, d]
+                    for n in range(Nc):
+                        wr[n] = c[n] * zr[n]
+        # first term: per node pair the G_n block, then one product per group pair
+        KT = np.empty((cmax * cmax, Nc))
+        for A in range(nn):
+            sA, rA = nstart[A], nstart[A + 1] - nstart[A]
+            for B in range(A + 1):
+                sB, rB = nstart[B], nstart[B + 1] - nstart[B]
+                GT = np.zeros((rA * rB, Nc))
+                for r in range(rA):
+                    for r2 in range(rB):
+                        acc = GT[r * rB + r2]
+                        for o in range(N_o):
+                            x1, x2 = OJ[o, sA + r], WOJ[o, sB + r2]
+                            for n in range(Nc):
+                                acc[n] += x1[n] * x2[n]
+                        for i in range(L):
+                            K = _block(lay, i)[0]
+                            dz = nstart[2 + 2 * i]
+                            if dz <= sA:
+                                continue
+                            z = ZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
+                            wz = WZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
+                            for k in range(K):
+                                x1, x2 = z[k, sA + r], wz[k, sB + r2]
+                                for n in range(Nc):
+                                    acc[n] += x1[n] * x2[n]
+                for a in range(ng):
+                    if _node_of(lay, a) != A:
+                        continue
+                    pa, na, ra, ca, ka, ia = grp[a]
+                    ua = _input_t(ka, ia, XT, XST, VT, ones, lay)
+                    for b in range(a + 1):
+                        if _node_of(lay, b) != B:
+                            continue
+                        pb, nb, rb, cb, kb, ib = grp[b]
+                        ub = _input_t(kb, ib, XT, XST, VT, ones, lay)
+                        kt = KT[:ca * cb]
+                        for c in range(ca):
+                            for c2 in range(cb):
+                                row, x1, x2 = kt[c * cb + c2], ua[c], ub[c2]
+                                for n in range(Nc):
+                                    row[n] = x1[n] * x2[n]
+                        T1 = np.dot(GT, kt.T)
+                        for r in range(ra):
+                            for c in range(ca):
+                                hr = H[pa + r * ca + c]
+                                for r2 in range(rb):
+                                    t1 = T1[r * rb + r2]
+                                    for c2 in range(cb):
+                                        hr[pb + r2 * cb + c2] += t1[c * cb + c2]
+        # second term: inputs that are states or activations, against earlier nodes
         for a in range(ng):
             pa, na, ra, ca, ka, ia = grp[a]
-            ua = _input(ka, ia, X, XS, V, lay, n0, n1)
-            for b in range(a + 1):
+            if ka != 1 and ka != 3:
+                continue
+            if ka == 1:
+                dj = na
+                J = SJ[so[ia]:so[ia] + ca * dj * Nc].reshape((ca, dj, Nc))
+            else:
+                dj = na
+                ko = _block(lay, ia)[4]
+                i0 = zo[ia]
+                J = VJ[i0:i0 + ca * dj * Nc].reshape((ca, dj, Nc))
+            for b in range(a):
                 pb, nb, rb, cb, kb, ib = grp[b]
-                ub = _input(kb, ib, X, XS, V, lay, n0, n1)
-                Kab = np.empty((Nc, ca * cb))
-                Gab = np.empty((Nc, ra * rb))
-                for n in range(Nc):
-                    for c in range(ca):
-                        for c2 in range(cb):
-                            Kab[n, c * cb + c2] = ua[n, c] * ub[n, c2]
-                    for r in range(ra):
-                        for r2 in range(rb):
-                            Gab[n, r * rb + r2] = Gc[n, na + r, nb + r2]
-                T1 = np.dot(Gab.T, Kab)
+                if nb >= na:
+                    continue
+                ub = _input_t(kb, ib, XT, XST, VT, ones, lay)
+                JT = np.empty((ca * rb, Nc))
+                for c in range(ca):
+                    JT[c * rb:(c + 1) * rb] = J[c, nb:nb + rb]
+                DT = np.empty((ra * cb, Nc))
+                for r in range(ra):
+                    dr = delta[na + r]
+                    for c2 in range(cb):
+                        row, x2 = DT[r * cb + c2], ub[c2]
+                        for n in range(Nc):
+                            row[n] = dr[n] * x2[n]
+                T2 = np.dot(JT, DT.T)
                 for r in range(ra):
                     for c in range(ca):
-                        row = pa + r * ca + c
+                        hr = H[pa + r * ca + c]
                         for r2 in range(rb):
+                            t2 = T2[c * rb + r2]
                             for c2 in range(cb):
-                                H[row, pb + r2 * cb + c2] += T1[r * rb + r2, c * cb + c2]
-                if (ka == 1 or ka == 3) and nb < na:
-                    Dab = np.empty((Nc, ra * cb))
-                    Jab = np.empty((Nc, ca * rb))
-                    for n in range(Nc):
-                        for r in range(ra):
-                            for c2 in range(cb):
-                                Dab[n, r * cb + c2] = delta[n, na + r] * ub[n, c2]
-                        for c in range(ca):
-                            for r2 in range(rb):
-                                if ka == 1:
-                                    Jab[n, c * rb + r2] = SJ[ia, c, n, nb + r2]
-                                else:
-                                    Jab[n, c * rb + r2] = VJ[_block(lay, ia)[4] + c, n, nb + r2]
-                    T2 = np.dot(Jab.T, Dab)
-                    for r in range(ra):
-                        for c in range(ca):
-                            row = pa + r * ca + c
-                            for r2 in range(rb):
-                                for c2 in range(cb):
-                                    H[row, pb + r2 * cb + c2] += T2[c * rb + r2, r * cb + c2]
+                                hr[pb + r2 * cb + c2] += t2[r * cb + c2]
     # mirror the lower block triangle
     for a in range(ng):
         pa, na, ra, ca, ka, ia = grp[a]
@@ -663,13 +769,13 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
 
 
 @njit(cache=True)
-def _input(kind, idx, X, XS, V, lay, n0, n1):
-    """The input ``u`` of a group on samples ``n0:n1`` (``Nc x c``)."""
+def _input_t(kind, idx, XT, XST, VT, ones, lay):
+    """The input ``u`` of a group, sample-innermost (``c x Nc``)."""
     if kind == 0:
-        return np.ascontiguousarray(X[n0:n1])
+        return XT
     if kind == 1:
-        return np.ascontiguousarray(XS[idx, n0:n1])
+        return XST[idx]
     if kind == 2:
-        return np.ones((n1 - n0, 1))
+        return ones
     K, oU, ob, oW, ko = _block(lay, idx)
-    return np.ascontiguousarray(V[n0:n1, ko:ko + K])
+    return VT[ko:ko + K]
