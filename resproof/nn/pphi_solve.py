@@ -142,42 +142,6 @@ def _upper_solve(R, X):
 
 
 @njit(cache=True)
-def _householder(X, ncols):
-    """Householder QR of ``X[:, :ncols]`` applied to all of ``X`` (in place).
-
-    Afterwards ``X[:ncols, :ncols]`` is ``R`` (upper triangle), the other
-    columns hold ``Q^T`` times the original ones (full ``Q``).
-    """
-    m, n = X.shape
-    for j in range(ncols):
-        alpha = 0.0
-        for i in range(j, m):
-            alpha += X[i, j] * X[i, j]
-        alpha = np.sqrt(alpha)
-        if alpha == 0.0:
-            continue
-        if X[j, j] > 0.0:
-            alpha = -alpha
-        v = X[j:, j].copy()
-        v[0] -= alpha
-        vv = 0.0
-        for i in range(v.size):
-            vv += v[i] * v[i]
-        X[j, j] = alpha
-        for i in range(j + 1, m):
-            X[i, j] = 0.0
-        if vv == 0.0:
-            continue
-        for c in range(j + 1, n):
-            s = 0.0
-            for i in range(v.size):
-                s += v[i] * X[j + i, c]
-            s *= 2.0 / vv
-            for i in range(v.size):
-                X[j + i, c] -= s * v[i]
-
-
-@njit(cache=True)
 def _factor(F, Y):
     """``(R_F, Y_q, c_perp)`` of the module docstring from :func:`_triangular_factor`."""
     n = F.shape[1]
@@ -206,7 +170,9 @@ def _triangular_factor(F, Y):
     for j in range(min(n, N)):
         xj = X[j]
         alpha = np.sqrt(np.dot(xj[j:], xj[j:]))
-        if alpha == 0.0:
+        if alpha == 0.0:  # nothing to eliminate (e.g. a feature that is exactly zero)
+            for c in range(j + 1, n):
+                R[j, c] = X[c, j]
             continue
         if xj[j] > 0.0:
             alpha = -alpha
@@ -228,30 +194,96 @@ def _triangular_factor(F, Y):
 
 @njit(cache=True)
 def _projected(x, RF, Yq, c_perp, M, K, N_o):
-    """``(rho, grad rho, W_{L+1}, R_A, E_2, Z^T Z)`` at ``W_L = x.reshape(M, K)``."""
+    """``(rho, grad rho, W_{L+1}, R_A, E_2, Z^T Z)`` at ``W_L = x.reshape(M, K)``.
+
+    ``rho = inf`` (and ``nan`` elsewhere) when ``A`` is rank deficient.  Works
+    on the transpose of ``[A | Y_q | R_2]`` (columns as contiguous rows).
+    """
     n = M + K
-    WL = x.reshape((M, K))
-    X = np.zeros((n, M + N_o + K))
-    # A = R_F B^T = R_1 + R_2 W_L^T
-    for i in range(n):
-        for m in range(M):
+    w = M + N_o + K
+    Xt = np.empty((w, n))
+    for m in range(M):
+        for i in range(n):
             v = RF[i, m]
             for k in range(K):
-                v += RF[i, M + k] * WL[m, k]
-            X[i, m] = v
+                v += RF[i, M + k] * x[m * K + k]
+            Xt[m, i] = v
+    for i in range(n):
         for o in range(N_o):
-            X[i, M + o] = Yq[i, o]
+            Xt[M + o, i] = Yq[i, o]
         for k in range(K):
-            X[i, M + N_o + k] = RF[i, M + k]
-    _householder(X, M)
-    RA = np.ascontiguousarray(X[:M, :M])
-    Wo = np.ascontiguousarray(_upper_solve(RA, np.ascontiguousarray(X[:M, M:M + N_o])).T)
-    Yp = np.ascontiguousarray(X[M:, M:M + N_o])
-    Z = np.ascontiguousarray(X[M:, M + N_o:])
-    R = 0.5 * np.sum(Yp * Yp) + c_perp
-    E2 = -np.dot(Yp.T, Z)
-    g = np.dot(Wo.T, E2).ravel()
-    Sigma = np.dot(Z.T, Z)
+            Xt[M + N_o + k, i] = RF[i, M + k]
+    RA = np.zeros((M, M))
+    Wo = np.empty((N_o, M))
+    E2 = np.empty((N_o, K))
+    Sigma = np.empty((K, K))
+    g = np.empty(M * K)
+    v = np.empty(n)
+    for j in range(M):
+        col = Xt[j]
+        alpha = 0.0
+        for i in range(j, n):
+            alpha += col[i] * col[i]
+        alpha = np.sqrt(alpha)
+        if not alpha > 0.0:
+            Wo[:] = np.nan
+            g[:] = np.nan
+            return np.inf, g, Wo, RA, E2, Sigma
+        if col[j] > 0.0:
+            alpha = -alpha
+        L = n - j
+        for i in range(L):
+            v[i] = col[j + i]
+        v[0] -= alpha
+        vv = 0.0
+        for i in range(L):
+            vv += v[i] * v[i]
+        col[j] = alpha
+        for i in range(j + 1, n):
+            col[i] = 0.0
+        for c in range(j + 1, w):
+            cc = Xt[c]
+            s = 0.0
+            for i in range(L):
+                s += v[i] * cc[j + i]
+            s *= 2.0 / vv
+            for i in range(L):
+                cc[j + i] -= s * v[i]
+    for m in range(M):
+        for i in range(m + 1):
+            RA[i, m] = Xt[m, i]
+    for o in range(N_o):
+        b = Xt[M + o]
+        for i in range(M - 1, -1, -1):
+            s = b[i]
+            for k in range(i + 1, M):
+                s -= RA[i, k] * Wo[o, k]
+            Wo[o, i] = s / RA[i, i]
+    R = c_perp
+    for o in range(N_o):
+        yo = Xt[M + o]
+        for i in range(M, n):
+            R += 0.5 * yo[i] * yo[i]
+        for k in range(K):
+            zk = Xt[M + N_o + k]
+            s = 0.0
+            for i in range(M, n):
+                s -= yo[i] * zk[i]
+            E2[o, k] = s
+    for k1 in range(K):
+        z1 = Xt[M + N_o + k1]
+        for k2 in range(K):
+            z2 = Xt[M + N_o + k2]
+            s = 0.0
+            for i in range(M, n):
+                s += z1[i] * z2[i]
+            Sigma[k1, k2] = s
+    for m in range(M):
+        for k in range(K):
+            s = 0.0
+            for o in range(N_o):
+                s += Wo[o, m] * E2[o, k]
+            g[m * K + k] = s
     return R, g, Wo, RA, E2, Sigma
 
 

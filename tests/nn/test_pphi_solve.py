@@ -39,6 +39,33 @@ def test_factor_reproduces_the_gram_statistics():
     assert c_perp + 0.5 * np.sum(Yq**2) == pytest.approx(p.c, rel=1e-14)
 
 
+def _degenerate_features_problem() -> PphiObjective:
+    """Seed 1 with half of ``x_{L-1}`` exactly zero (as when A4 fails): ``S`` is singular."""
+    inst = resnest_tanh("S", 1)
+    *features, x_prev = inst.model.features(inst.theta, inst.X)
+    x_prev = x_prev.copy()
+    x_prev[:, 4:] = 0.0
+    return PphiObjective(x_prev, features[-1], inst.Y)
+
+
+def test_factor_keeps_the_rows_of_exactly_zero_features():
+    p = _degenerate_features_problem()
+    RF, Yq, c_perp = _factor(p.F, p.Y)
+    assert c_perp + 0.5 * np.sum(Yq**2) == pytest.approx(p.c, rel=1e-14)
+    np.testing.assert_allclose(RF.T @ RF, p.S, rtol=0, atol=1e-14 * np.abs(p.S).max())
+    np.testing.assert_allclose(RF.T @ Yq, p.T, rtol=0, atol=1e-14 * np.abs(p.T).max())
+
+
+def test_singular_features_agree_with_the_generic_minimiser():
+    p = _degenerate_features_problem()
+    theta0 = resnest_tanh("S", 1).theta[-p.n_params:]
+    fast = local_minimum(p, theta0)
+    slow = minimize(p, theta0, max_iterations=5000, symmetry_modes=(p.M - p.N_o) * p.K)
+    assert fast.converged
+    assert slow.converged
+    assert p.residual_risk(fast.theta) == pytest.approx(p.residual_risk(slow.theta), abs=1e-13)
+
+
 def test_projected_risk_is_the_joint_risk_at_the_optimal_output_layer():
     p, _, theta0 = _problem(3)
     rng = np.random.default_rng(0)
