@@ -470,8 +470,10 @@ def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
 
 
 def hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
-    """The full Hessian (see :func:`_hessian`)."""
-    return _one_thread(_hessian, th, lay, X, Y, acode, ap, lcode, lp, skip, chunk)
+    """The full Hessian (see :func:`_hessian`), from the remembered states."""
+    st = _one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
+    H, _LOCAL.hess = _one_thread(_hessian, th, lay, X, skip, chunk, *st, _work("hess"))
+    return H
 
 
 @njit(cache=True)
@@ -511,7 +513,7 @@ def _node_of(lay, g):
 
 
 @njit(cache=True, error_model="numpy")
-def _node_jacobians_t(th, lay, skip, s1T):
+def _node_jacobians_t(th, lay, skip, s1T, W, pos):
     """Sample-innermost Jacobians of the chunk's states w.r.t. the node perturbations.
 
     ``SJ_j[m, d, n] = dx_j[m] / deps_d`` (``M x Dx_j x Nc``, ``Dx_j`` the start of
@@ -534,9 +536,12 @@ def _node_jacobians_t(th, lay, skip, s1T):
         dx += K + M
         so[i + 1] = ns
         ns += M * dx * Nc
-    SJ = np.zeros(ns)
-    ZJ = np.zeros(nz)
-    VJ = np.empty(nz)
+    SJ, pos = _take(W, pos, (ns,))
+    ZJ, pos = _take(W, pos, (nz,))
+    VJ, pos = _take(W, pos, (nz,))
+    T, pos = _take(W, pos, (M * dx * Nc,))
+    SJ[:] = 0.0
+    ZJ[:] = 0.0
     s0 = SJ[0:M * M * Nc].reshape((M, M, Nc))
     for m in range(M):
         s0[m, m, :] = 1.0
@@ -547,7 +552,9 @@ def _node_jacobians_t(th, lay, skip, s1T):
         sp = SJ[so[i]:so[i] + M * dx * Nc].reshape((M, dx * Nc))
         z = ZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
         vj = VJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
-        t = np.dot(_mat(th, oU, K, M), sp).reshape((K, dx, Nc))
+        t = T[:K * dx * Nc].reshape((K, dx * Nc))
+        np.dot(_mat(th, oU, K, M), sp, t)
+        t = t.reshape((K, dx, Nc))
         for k in range(K):
             z[k, :dx, :] = t[k]
             z[k, dx + k, :] = 1.0
@@ -558,7 +565,9 @@ def _node_jacobians_t(th, lay, skip, s1T):
                 for n in range(Nc):
                     vr[n] = s[n] * zr[n]
         x = SJ[so[i + 1]:so[i + 1] + M * (dz + M) * Nc].reshape((M, dz + M, Nc))
-        t2 = np.dot(_mat(th, oW, M, K), vj.reshape((K, dz * Nc))).reshape((M, dz, Nc))
+        t2 = T[:M * dz * Nc].reshape((M, dz * Nc))
+        np.dot(_mat(th, oW, M, K), vj.reshape((K, dz * Nc)), t2)
+        t2 = t2.reshape((M, dz, Nc))
         spr = sp.reshape((M, dx, Nc))
         for m in range(M):
             x[m, :dz, :] = t2[m]
@@ -570,11 +579,11 @@ def _node_jacobians_t(th, lay, skip, s1T):
                         xr[n] += skip * pr[n]
             x[m, dz + m, :] = 1.0
         dx = dz + M
-    return SJ, so, ZJ, VJ, zo
+    return SJ, so, ZJ, VJ, zo, pos
 
 
 @njit(cache=True, error_model="numpy")
-def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
+def _hessian(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
     """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
 
     Every weight ``W_a`` enters only through its node ``y_a = W_a u_a``, so
@@ -592,13 +601,13 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
     products over the samples: ``O(N P^2)`` work in all, against ``O(N P^2 R)``
     for stacking per-sample Jacobians of the ``R = N_o + sum K`` curvature rows.
     Samples are processed in chunks of ``chunk`` to bound memory; the lower block
-    triangle is computed and mirrored, so ``H`` is exactly symmetric.
+    triangle is computed and mirrored, so ``H`` is exactly symmetric.  The states
+    are those of :func:`backward_states`; temporaries come from the work buffer
+    ``W`` (returned, grown if it was too small).
     """
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     P = lay[6]
     N = X.shape[0]
-    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = backward_states(th, lay, X, Y, acode, ap, lcode,
-                                                             lp, skip)
     grp = _groups(lay)
     ng = grp.shape[0]
     sum_k = _sum_k(lay)
@@ -612,16 +621,28 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
         nstart[2 + 2 * i] = nstart[1 + 2 * i] + K
     nstart[nn - 1] = D - N_o
     nstart[nn] = D
-    cmax = max(N_in, M)
+    rmax = max(M, N_o)
+    for i in range(L):
+        rmax = max(rmax, _block(lay, i)[0])
+    cmax = max(N_in, rmax)
     H = np.zeros((P, P))
     chunk = max(1, min(chunk, N))
+    ns = M * M
+    nz = 0
+    for i in range(L):
+        nz += _block(lay, i)[0] * (nstart[2 + 2 * i])
+        ns += M * (nstart[3 + 2 * i] if i + 1 < L else D - N_o)
+    need = chunk * (3 * nz + ns + M * (D - N_o) + 2 * N_o * D + 2 * rmax * cmax
+                    + rmax * rmax + cmax * cmax + 3 * sum_k + N_in + (L + 1) * M + 1 + D)
+    if W.size < need:
+        W = np.empty(need)
     for n0 in range(0, N, chunk):
         n1 = min(N, n0 + chunk)
         Nc = n1 - n0
         # per-chunk, sample-innermost inputs, adjoints and curvature weights
-        s1T = np.empty((sum_k, Nc))
-        cT = np.empty((sum_k, Nc))
-        VT = np.empty((sum_k, Nc))
+        s1T, pos = _take(W, 0, (sum_k, Nc))
+        cT, pos = _take(W, pos, (sum_k, Nc))
+        VT, pos = _take(W, pos, (sum_k, Nc))
         for i in range(L):
             K, oU, ob, oW, ko = _block(lay, i)
             s1, s2 = _bv(S1B, N, ko, K), _bv(S2B, N, ko, K)
@@ -631,12 +652,14 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
                     s1T[ko + k, n] = s1[n0 + n, k]
                     cT[ko + k, n] = nu[n0 + n, k] * s2[n0 + n, k]
                     VT[ko + k, n] = v[n0 + n, k]
-        XT = np.ascontiguousarray(X[n0:n1].T)
-        XST = np.empty((L + 1, M, Nc))
+        XT, pos = _take(W, pos, (N_in, Nc))
+        XT[:] = X[n0:n1].T
+        XST, pos = _take(W, pos, (L + 1, M, Nc))
         for j in range(L + 1):
             XST[j] = XS[j, n0:n1].T
-        ones = np.ones((1, Nc))
-        delta = np.empty((D, Nc))
+        ones, pos = _take(W, pos, (1, Nc))
+        ones[:] = 1.0
+        delta, pos = _take(W, pos, (D, Nc))
         delta[0:M] = LAM[0, n0:n1].T
         for i in range(L):
             K, oU, ob, oW, ko = _block(lay, i)
@@ -644,23 +667,25 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
             delta[a:a + K] = _bv(MUB, N, ko, K)[n0:n1].T
             delta[a + K:a + K + M] = LAM[i + 1, n0:n1].T
         delta[D - N_o:D] = G[n0:n1].T
-        SJ, so, ZJ, VJ, zo = _node_jacobians_t(th, lay, skip, s1T)
+        SJ, so, ZJ, VJ, zo, pos = _node_jacobians_t(th, lay, skip, s1T, W, pos)
         # curvature rows: outputs (and l'' times them), z_i (and nu s'' times them)
         Dx = D - N_o
-        OJ = np.zeros((N_o, D, Nc))
+        OJ, pos = _take(W, pos, (N_o, D, Nc))
+        OJ[:] = 0.0
         OJ[:, :Dx, :] = np.dot(_mat(th, lay[5], N_o, M),
                                SJ[so[L]:so[L] + M * Dx * Nc].reshape((M, Dx * Nc))
                                ).reshape((N_o, Dx, Nc))
         for o in range(N_o):
             OJ[o, Dx + o, :] = 1.0
-        WOJ = np.zeros((N_o, D, Nc))
+        WOJ, pos = _take(W, pos, (N_o, D, Nc))
+        WOJ[:] = 0.0
         for o in range(N_o):
             for q in range(N_o):
                 for d in range(D):
                     w, r = WOJ[o, d], OJ[q, d]
                     for n in range(Nc):
                         w[n] += Hl[n0 + n, o, q] * r[n]
-        WZJ = np.empty_like(ZJ)
+        WZJ, pos = _take(W, pos, (ZJ.size,))
         for i in range(L):
             K, oU, ob, oW, ko = _block(lay, i)
             dz = nstart[2 + 2 * i]
@@ -673,12 +698,16 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
                     for n in range(Nc):
                         wr[n] = c[n] * zr[n]
         # first term: per node pair the G_n block, then one product per group pair
-        KT = np.empty((cmax * cmax, Nc))
+        KT, pos = _take(W, pos, (cmax * cmax, Nc))
+        GTbuf, pos = _take(W, pos, (rmax * rmax * Nc,))
+        JTbuf, pos = _take(W, pos, (rmax * cmax * Nc,))
+        DTbuf, pos = _take(W, pos, (rmax * cmax * Nc,))
         for A in range(nn):
             sA, rA = nstart[A], nstart[A + 1] - nstart[A]
             for B in range(A + 1):
                 sB, rB = nstart[B], nstart[B + 1] - nstart[B]
-                GT = np.zeros((rA * rB, Nc))
+                GT = GTbuf[:rA * rB * Nc].reshape((rA * rB, Nc))
+                GT[:] = 0.0
                 for r in range(rA):
                     for r2 in range(rB):
                         acc = GT[r * rB + r2]
@@ -739,10 +768,10 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
                 if nb >= na:
                     continue
                 ub = _input_t(kb, ib, XT, XST, VT, ones, lay)
-                JT = np.empty((ca * rb, Nc))
+                JT = JTbuf[:ca * rb * Nc].reshape((ca * rb, Nc))
                 for c in range(ca):
                     JT[c * rb:(c + 1) * rb] = J[c, nb:nb + rb]
-                DT = np.empty((ra * cb, Nc))
+                DT = DTbuf[:ra * cb * Nc].reshape((ra * cb, Nc))
                 for r in range(ra):
                     dr = delta[na + r]
                     for c2 in range(cb):
@@ -765,7 +794,7 @@ def _hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
             for i in range(pa, pa + ra * ca):
                 for j in range(pb, pb + rb * cb):
                     H[j, i] = H[i, j]
-    return H
+    return H, W
 
 
 @njit(cache=True)
