@@ -48,17 +48,32 @@ def _bits_to_float(typingctx, i):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def _float_to_bits(typingctx, x):
+    """Reinterpret the bits of a float64 as an int64."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+_SHIFTER = 6755399441055744.0   # 1.5 * 2^52: adding it rounds to an integer in the low bits
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def exp_small(x):
     """``exp(x)`` for ``0 <= x <= 40`` (fdlibm ``e_exp.c`` without its special cases)."""
-    k = np.floor(x * _INV_LN2 + 0.5)
+    # k = nearest integer to x / ln 2, read from the low mantissa bits after adding
+    # the shifter (no float-to-int conversion, which AVX2 lacks for packed doubles)
+    s = x * _INV_LN2 + _SHIFTER
+    k = s - _SHIFTER
     hi = x - k * _LN2_HI
     lo = k * _LN2_LO
     r = hi - lo
     t = r * r
     c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
     y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    return y * _bits_to_float((np.int64(k) + np.int64(1023)) << np.int64(52))
+    ki = _float_to_bits(s) - _float_to_bits(_SHIFTER)
+    return y * _bits_to_float((ki + np.int64(1023)) << np.int64(52))
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -66,10 +81,14 @@ def tanh(x):
     """``tanh(x)`` for any float64 ``x`` (NaN propagates), within 2 ulp."""
     a = abs(x)
     z = a * a
-    small = a + a * z * ((_TP0 * z + _TP1) * z + _TP2) / (((z + _TQ1) * z + _TQ2) * z + _TQ3)
     e = exp_small(2.0 * min(a, 20.0))
-    large = 1.0 - 2.0 / (e + 1.0)
-    t = small if a < 0.625 else large
+    # both branches as base + num / den, so one division serves the selected one:
+    # a + (a z P(z)) / Q(z) below 0.625, 1 + (-2) / (e + 1) above
+    lo = a < 0.625
+    base = a if lo else 1.0
+    num = a * z * ((_TP0 * z + _TP1) * z + _TP2) if lo else -2.0
+    den = (((z + _TQ1) * z + _TQ2) * z + _TQ3) if lo else e + 1.0
+    t = base + num / den
     return math.copysign(t, x) if a == a else x
 
 

@@ -82,8 +82,8 @@ def _take(W, pos, shape):
 @njit(cache=True)
 def _need(lay, N):
     """Work buffer size of every kernel here."""
-    M, N_o, L = lay[1], lay[2], lay[3]
-    return 2 * (L + 1) * N * M + 7 * N * _sum_k(lay) + 4 * N * N_o + 4 * N * M
+    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    return 2 * (L + 2) * N * M + 8 * N * _sum_k(lay) + 4 * N * N_o + 4 * N * (M + N_in)
 
 
 @njit(cache=True)
@@ -160,6 +160,16 @@ def _risk(yhat, Y, lcode, lp, G, Hl, want_h):
     h = np.empty((N_o, N_o))
     total = 0.0
     inv = 1.0 / N
+    if lcode == 0 and not want_h:
+        # the squared loss inline, in loss_eval's order of operations
+        for n in range(N):
+            tn = 0.0
+            for o in range(N_o):
+                r = yhat[n, o] - Y[n, o]
+                tn += 0.5 * r * r
+                G[n, o] = r * inv
+            total += tn
+        return total * inv
     for n in range(N):
         total += loss_eval(lcode, lp, yhat[n], Y[n], G[n], h, want_h)
         if want_h:
@@ -185,6 +195,8 @@ def _loss(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     W = _fit(W, lay, N)
+    if _small(lay):
+        return _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, False)[0], W
     XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
     yhat, pos = _take(W, pos, (N, N_o))
     G, pos = _take(W, pos, (N, N_o))
@@ -223,6 +235,9 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     N = X.shape[0]
     W = _fit(W, lay, N)
+    if _small(lay):
+        R, g = _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, True)
+        return R, g, W
     XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
     yhat, pos = _take(W, pos, (N, N_o))
     G, pos = _take(W, pos, (N, N_o))
@@ -251,6 +266,133 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
         lam, lam_prev = lam_prev, lam
     _put_dot(g, lay[4], lam, X)
     return R, g, W
+
+
+@njit(cache=True)
+def _small(lay):
+    """Whether the fused feature-major loops beat BLAS calls (narrow layers: S and M)."""
+    kmax = 0
+    for i in range(lay[3]):
+        kmax = max(kmax, _block(lay, i)[0])
+    return lay[0] <= 16 and lay[1] <= 16 and kmax <= 16 and lay[2] <= 16
+
+
+@njit(cache=True, error_model="numpy")
+def _acc_rows(out, C, B, trans):
+    """``out += C B`` (``trans``: ``C^T B``) over sample rows: ``out`` (``p x N``),
+    ``B`` (``q x N``); the inner loop runs over the samples (SIMD)."""
+    p, N = out.shape
+    q = B.shape[0]
+    for i in range(p):
+        row = out[i]
+        for j in range(q):
+            c = C[j, i] if trans else C[i, j]
+            b = B[j]
+            for n in range(N):
+                row[n] += c * b[n]
+
+
+@njit(cache=True, error_model="numpy")
+def _dot_rows(A, B, g, off):
+    """``g[off + i q + j] = sum_n A[i, n] B[j, n]`` with four fixed partial sums."""
+    p, N = A.shape
+    q = B.shape[0]
+    N4 = N - N % 4
+    for i in range(p):
+        a = A[i]
+        for j in range(q):
+            b = B[j]
+            s0 = s1 = s2 = s3 = 0.0
+            for n in range(0, N4, 4):
+                s0 += a[n] * b[n]
+                s1 += a[n + 1] * b[n + 1]
+                s2 += a[n + 2] * b[n + 2]
+                s3 += a[n + 3] * b[n + 3]
+            for n in range(N4, N):
+                s0 += a[n] * b[n]
+            g[off + i * q + j] = (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True, error_model="numpy")
+def _forward_small(th, lay, X, acode, ap, skip, W):
+    """Feature-major forward (``X_i^T``: ``M x N``; block ``i`` of ``Z, V, s'``:
+    ``K_i x N`` at ``N ko_i``), with ``Yhat`` returned sample-major."""
+    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    N = X.shape[0]
+    nz = N * _sum_k(lay)
+    XT, pos = _take(W, 0, (L + 1, M, N))
+    X0T, pos = _take(W, pos, (N_in, N))
+    ZB, pos = _take(W, pos, (nz,))
+    VB, pos = _take(W, pos, (nz,))
+    S1B, pos = _take(W, pos, (nz,))
+    S2B, pos = _take(W, pos, (nz,))
+    X0T[:] = X.T
+    XT[0] = 0.0
+    _acc_rows(XT[0], _mat(th, lay[4], M, N_in), X0T, False)
+    for i in range(L):
+        K, oU, ob, oW, ko = _block(lay, i)
+        zT = ZB[N * ko:N * (ko + K)].reshape((K, N))
+        for k in range(K):
+            zT[k] = th[ob + k]
+        _acc_rows(zT, _mat(th, oU, K, M), XT[i], False)
+        a, b = N * ko, N * (ko + K)
+        act_arrays(acode, ap, ZB[a:b], VB[a:b], S1B[a:b], S2B[a:b])
+        x = XT[i + 1]
+        x[:] = 0.0
+        if skip != 0.0:
+            for m in range(M):
+                xm, pm = x[m], XT[i, m]
+                for n in range(N):
+                    xm[n] = skip * pm[n]
+        _acc_rows(x, _mat(th, oW, M, K), VB[a:b].reshape((K, N)), False)
+    YT, pos = _take(W, pos, (N_o, N))
+    YT[:] = 0.0
+    _acc_rows(YT, _mat(th, lay[5], N_o, M), XT[L], False)
+    yhat, pos = _take(W, pos, (N, N_o))
+    yhat[:] = YT.T
+    return XT, X0T, VB, S1B, yhat, pos
+
+
+@njit(cache=True, error_model="numpy")
+def _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
+    """:func:`_loss_grad` in feature-major fused loops, no BLAS calls (small layers)."""
+    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    N = X.shape[0]
+    XT, X0T, VB, S1B, yhat, pos = _forward_small(th, lay, X, acode, ap, skip, W)
+    G, pos = _take(W, pos, (N, N_o))
+    R = _risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
+    g = np.empty(th.size if want_g else 0)
+    if not want_g:
+        return R, g
+    GT, pos = _take(W, pos, (N_o, N))
+    GT[:] = G.T
+    lam, pos = _take(W, pos, (M, N))
+    lam_prev, pos = _take(W, pos, (M, N))
+    _dot_rows(GT, XT[L], g, lay[5])
+    lam[:] = 0.0
+    _acc_rows(lam, _mat(th, lay[5], N_o, M), GT, True)
+    for i in range(L - 1, -1, -1):
+        K, oU, ob, oW, ko = _block(lay, i)
+        vT = VB[N * ko:N * (ko + K)].reshape((K, N))
+        s1T = S1B[N * ko:N * (ko + K)].reshape((K, N))
+        _dot_rows(lam, vT, g, oW)
+        mu, pos2 = _take(W, pos, (K, N))
+        mu[:] = 0.0
+        _acc_rows(mu, _mat(th, oW, M, K), lam, True)
+        for k in range(K):
+            mk, sk = mu[k], s1T[k]
+            for n in range(N):
+                mk[n] *= sk[n]
+        _dot_rows(mu, XT[i], g, oU)
+        _dot_rows(mu, np.ones((1, N)), g, ob)
+        for m in range(M):
+            lp_, lm = lam_prev[m], lam[m]
+            for n in range(N):
+                lp_[n] = skip * lm[n]
+        _acc_rows(lam_prev, _mat(th, oU, K, M), mu, True)
+        lam, lam_prev = lam_prev, lam
+    _dot_rows(lam, X0T, g, lay[4])
+    return R, g
 
 
 @njit(cache=True)
