@@ -10,7 +10,7 @@ from resproof.landscape.classify import classify_spectrum
 from resproof.landscape.minimize import minimize
 from resproof.nn.instances import resnest_random, resnest_tanh
 from resproof.nn.pphi import PphiObjective, augmented_optimum
-from resproof.nn.pphi_solve import _factor, _gauss_newton, _projected, local_minimum
+from resproof.nn.pphi_solve import _factor, _gauss_newton, _joint_polish, _projected, local_minimum
 from resproof.results import PointKind, StopReason
 from tests.oracles import central_gradient
 
@@ -127,6 +127,17 @@ def test_converged_point_passes_independent_first_and_second_order_checks(seed):
     assert abs(p.residual_risk(point.theta) - best) <= 1e-12
 
 
+def test_joint_polish_recovers_a_perturbed_minimiser():
+    p, _, theta0 = _problem(7)
+    point = local_minimum(p, theta0)
+    t = point.theta + 1e-7 * np.random.default_rng(1).standard_normal(p.n_params)
+    assert np.linalg.norm(p.grad(t)) > 1e-6
+    t, risk, g, taken = _joint_polish(t, p.S, p.T, p.c, p.M, p.K, p.N_o, 1e-10, 8)
+    assert np.linalg.norm(g) <= 1e-10
+    assert 1 <= taken <= 8
+    assert risk == pytest.approx(p.loss(t), abs=1e-15)
+
+
 def test_strict_saddle_is_reported_then_escaped():
     # Targets orthogonal to x_{L-1}: (W_L, W_{L+1}) = (0, 0) is critical with W_{L+1} = 0.
     p, best, _ = _problem(0, residual_targets=True)
@@ -174,3 +185,4 @@ def test_sweep_converges_with_eps_at_rounding_level():
     assert all(result["converged"])
     assert max(abs(e) for e in result["eps"]) <= 1e-12
     assert max(result["relative_grad_norm"]) <= 1e-10
+    assert set(result["kind"]) <= {"minimum", "degenerate"}
