@@ -195,7 +195,7 @@ def _loss(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     W = _fit(W, lay, N)
-    if _small(lay):
+    if _small(lay, N):
         return _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, False)[0], W
     XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
     yhat, pos = _take(W, pos, (N, N_o))
@@ -235,7 +235,7 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     N = X.shape[0]
     W = _fit(W, lay, N)
-    if _small(lay):
+    if _small(lay, N):
         R, g = _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, True)
         return R, g, W
     XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
@@ -269,12 +269,13 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
 
 
 @njit(cache=True)
-def _small(lay):
-    """Whether the fused feature-major loops beat BLAS calls (narrow layers: S and M)."""
+def _small(lay, N):
+    """Whether the fused feature-major loops beat BLAS calls: narrow layers and few
+    samples (size S; from size M on, BLAS wins, measured)."""
     kmax = 0
     for i in range(lay[3]):
         kmax = max(kmax, _block(lay, i)[0])
-    return lay[0] <= 16 and lay[1] <= 16 and kmax <= 16 and lay[2] <= 16
+    return max(lay[0], lay[1], lay[2], kmax) <= 16 and N * lay[1] * max(kmax, 1) <= 32768
 
 
 @njit(cache=True, error_model="numpy")
@@ -590,16 +591,31 @@ def _work(name: str) -> np.ndarray:
 _EMPTY = np.empty(0)
 
 
+def _no_blas(lay, N) -> bool:
+    """:func:`_small` (the loss and gradient then call no BLAS), remembered per layout."""
+    memo = getattr(_LOCAL, "small", None)
+    if memo is None or memo[0] is not lay or memo[1] != N:
+        memo = _LOCAL.small = (lay, N, bool(_small(lay, N)))
+    return memo[2]
+
+
 def loss(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """The risk ``R`` (see the module docstring)."""
-    R, _LOCAL.fwd = _one_thread(_loss, th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"))
+    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"))
+    if _no_blas(lay, X.shape[0]):
+        R, _LOCAL.fwd = _loss(*args)
+    else:
+        R, _LOCAL.fwd = _one_thread(_loss, *args)
     return R
 
 
 def loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """``(R, dR/dtheta)``."""
-    R, g, _LOCAL.fwd = _one_thread(_loss_grad, th, lay, X, Y, acode, ap, lcode, lp, skip,
-                                   _work("fwd"))
+    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"))
+    if _no_blas(lay, X.shape[0]):
+        R, g, _LOCAL.fwd = _loss_grad(*args)
+    else:
+        R, g, _LOCAL.fwd = _one_thread(_loss_grad, *args)
     return R, g
 
 
