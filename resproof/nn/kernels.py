@@ -232,7 +232,7 @@ def _axpy(y, a, x):
 @njit(cache=True)
 def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     """``(R, dR/dtheta)`` and the work buffer."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     W = _fit(W, lay, N)
     if _small(lay, N):
@@ -357,7 +357,7 @@ def _forward_small(th, lay, X, acode, ap, skip, W):
 @njit(cache=True, error_model="numpy")
 def _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     """:func:`_loss_grad` in feature-major fused loops, no BLAS calls (small layers)."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     XT, X0T, VB, S1B, yhat, pos = _forward_small(th, lay, X, acode, ap, skip, W)
     G, pos = _take(W, pos, (N, N_o))
@@ -412,7 +412,7 @@ def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """Forward states plus adjoints: ``XS``, block-major ``V, s', s''``, ``G = dR/dYhat``,
     per-sample loss Hessians (all carrying the ``1/N``), ``Lam_i`` (``(L+1) x N x M``)
     and block-major ``Mu``, ``Nu``."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     XS, ZB, VB, S1B, S2B = _forward(th, lay, X, acode, ap, skip)
     R, G, Hl = risk_terms(output(th, lay, XS[L]), Y, lcode, lp, True)
