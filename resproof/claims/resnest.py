@@ -7,7 +7,8 @@ point of (P_phi) with full-rank ``W_{L+1}`` is a global minimiser.
 
 One trial: draw a ``resnest-tanh``-style instance, freeze the features, solve
 (PA_phi) by least squares, minimise (P_phi) over ``(W_L, W_{L+1})`` from the
-drawn weights by trust-region Newton to a relative gradient of ``1e-10``,
+drawn weights (variable projection, :mod:`resproof.nn.pphi_solve`) to a relative
+gradient of ``1e-10``,
 confirm second-order optimality, and compare risks.  A positive ``eps`` (or a
 non-global critical point, for the ``all-critical-global`` control) is
 re-checked in 50-digit arithmetic before it counts as certified.
@@ -21,9 +22,9 @@ import mpmath
 import numpy as np
 
 from ..landscape.certify import certify_critical_point, certify_negative_curvature
-from ..landscape.minimize import minimize
 from ..nn.instances import Instance, resnest_random
 from ..nn.pphi import PphiHighPrecision, PphiObjective, augmented_optimum, augmented_optimum_mp
+from ..nn.pphi_solve import local_minimum
 from ..profiles import Budget
 from ..results import PointKind, TrialResult, Verdict
 from .base import Claim, Control
@@ -108,8 +109,9 @@ class Theorem1(Claim):
             return self._constructed_saddle(inst, margins)
         p, features, Y = pphi_problem(inst)
         best = augmented_optimum(features, Y)
-        point = minimize(p, inst.theta[-p.n_params:], max_iterations=budget.max_iterations,
-                         symmetry_modes=max(lay.width - lay.n_out, 0) * lay.block_widths[-1])
+        modes = max(lay.width - lay.n_out, 0) * lay.block_widths[-1]
+        point = local_minimum(p, inst.theta[-p.n_params:], max_iterations=budget.max_iterations,
+                              symmetry_modes=modes)
         evidence: dict[str, Any] = {
             "sizes": dict(zip(("N_in", "M", "K", "L", "N_o", "N"), SIZES[control], strict=True)),
             "assumption_margins": margins, "min_PA_phi": best,
