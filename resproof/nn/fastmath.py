@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 
+import struct
+
 import numpy as np
-from numba import njit, types
+from numba import config, njit, types
 from numba.extending import intrinsic
 
 _LN2_HI = 6.93147180369123816490e-01
@@ -54,6 +56,15 @@ def _float_to_bits(typingctx, x):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], context.get_value_type(types.int64))
     return types.int64(types.float64), codegen
+
+
+if config.DISABLE_JIT:  # intrinsics only exist compiled; the same bits in Python
+
+    def _bits_to_float(i):
+        return struct.unpack("<d", struct.pack("<q", int(i)))[0]
+
+    def _float_to_bits(x):
+        return np.int64(struct.unpack("<q", struct.pack("<d", float(x)))[0])
 
 
 _SHIFTER = 6755399441055744.0   # 1.5 * 2^52: adding it rounds to an integer in the low bits
