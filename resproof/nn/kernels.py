@@ -426,17 +426,23 @@ def _apply_loss_hessian(Hl, RY, out):
 
 
 @njit(cache=True)
-def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
-    """Forward states plus adjoints: ``XS``, block-major ``V, s', s''``, ``G = dR/dYhat``,
-    per-sample loss Hessians (all carrying the ``1/N``), ``Lam_i`` (``(L+1) x N x M``)
-    and block-major ``Mu``, ``Nu``."""
+def _backward_ws(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
+    """:func:`backward_states` into the work buffer ``W`` (returned, grown if too small)."""
     M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
-    XS, ZB, VB, S1B, S2B = _forward(th, lay, X, acode, ap, skip)
-    R, G, Hl = risk_terms(output(th, lay, XS[L]), Y, lcode, lp, True)
-    LAM = np.empty_like(XS)
-    MUB = np.empty_like(ZB)
-    NUB = np.empty_like(ZB)
+    nz = N * _sum_k(lay)
+    need = _need(lay, N) + (L + 1) * N * M + 2 * nz + N * N_o * (N_o + 2)
+    if W.size < need:
+        W = np.empty(need)
+    XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
+    yhat, pos = _take(W, pos, (N, N_o))
+    G, pos = _take(W, pos, (N, N_o))
+    Hl, pos = _take(W, pos, (N, N_o, N_o))
+    LAM, pos = _take(W, pos, (L + 1, N, M))
+    MUB, pos = _take(W, pos, (nz,))
+    NUB, pos = _take(W, pos, (nz,))
+    np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
+    _risk(yhat, Y, lcode, lp, G, Hl, True)
     np.dot(G, _mat(th, lay[5], N_o, M), LAM[L])
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
@@ -450,7 +456,15 @@ def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
         np.dot(mu, _mat(th, oU, K, M), LAM[i])
         if skip != 0.0:
             _axpy(LAM[i], skip, LAM[i + 1])
-    return XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB
+    return (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB), W
+
+
+@njit(cache=True)
+def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
+    """Forward states plus adjoints: ``XS``, block-major ``V, s', s''``, ``G = dR/dYhat``,
+    per-sample loss Hessians (all carrying the ``1/N``), ``Lam_i`` (``(L+1) x N x M``)
+    and block-major ``Mu``, ``Nu``."""
+    return _backward_ws(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0))[0]
 
 
 @njit(cache=True)
@@ -556,7 +570,9 @@ def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
             a.dtype == b.dtype and a.shape == b.shape and _same(a, b)
             for a, b in zip(arrays, hit[1], strict=True)):
         return hit[2]
-    st = backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip)
+    # the slot's buffer is reused: the states it held are being replaced
+    _LOCAL.states = None
+    st, _LOCAL.sbuf = _backward_ws(th, lay, X, Y, acode, ap, lcode, lp, skip, _work("sbuf"))
     _LOCAL.states = (key, tuple(a.copy() for a in arrays), st)
     return st
 
