@@ -10,6 +10,7 @@ float64; ``Y = tanh(X B^T) + noise``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from typing import Any
 
@@ -104,3 +105,94 @@ def resnest_random(rng: np.random.Generator, n_in: int, width: int, bottleneck: 
     model = ResNEst(ParamLayout(N_in, M, N_o, (K,) * L), activation)
     return Instance("resnest-random", f"{N_in}-{M}-{K}-{L}-{N_o}-{N}", -1, model, X,
                     np.tanh(X @ B.T) + noise, np.concatenate([p.reshape(-1) for p in parts]))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ModelInstance:
+    """Any model of :mod:`resproof.nn.models` with seeded data and parameters (its own
+    parameter vector: the free coordinates for the pinned models)."""
+
+    model: Any
+    seed: int
+    loss: str
+    X: np.ndarray
+    Y: np.ndarray
+    theta: np.ndarray
+
+    def objective(self):
+        return self.model.objective(self.X, self.Y, self.loss)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write an ``.npz``: arrays, and the model as a JSON string (no pickles)."""
+        spec = json.dumps({"kind": type(self.model).__name__,
+                           "args": _plain(dataclasses.asdict(self.model))})
+        np.savez(path, model=np.array(spec), seed=np.array(self.seed), loss=np.array(self.loss),
+                 X=self.X, Y=self.Y, theta=self.theta)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def model_from_json(spec: dict[str, Any]) -> Any:
+    """Rebuild a model written by :meth:`ModelInstance.save`."""
+    from . import models
+
+    kind = check_choice("model kind", spec.get("kind"), models.MODELS)
+    args = {k: _tuples(v) for k, v in spec.get("args", {}).items()}
+    if kind == "ResNEst":
+        args["layout"] = ParamLayout(**{k: _tuples(v) for k, v in args["layout"].items()})
+    return getattr(models, kind)(**args)
+
+
+def load_model_instance(path: str | os.PathLike[str]) -> ModelInstance:
+    """Read a :class:`ModelInstance` (``allow_pickle=False``)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            model = model_from_json(json.loads(str(f["model"])))
+            return ModelInstance(model, int(f["seed"]), str(f["loss"]), f["X"].copy(),
+                                 f["Y"].copy(), f["theta"].copy())
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidInput("path", "an .npz model instance written by resproof", str(path)) from exc
+
+
+def random_instance(model: Any, seed: int = 0, samples: int = 64,
+                    loss: str = "squared") -> ModelInstance:
+    """Seeded data and parameters for ``model``: ``X ~ N(0, I)``, targets from a tanh
+    teacher ``tanh(X B^T) + 0.1 noise`` (signs for ``logistic``, one-hot for
+    ``softmax_ce``), parameters ``N(0, 1/4)``; drawn in that order from
+    ``default_rng(seed)``."""
+    from .models import LinearPredictor
+
+    check_seed("seed", seed)
+    if isinstance(model, LinearPredictor):
+        raise InvalidInput("model", "a network (the linear predictor has a closed form)",
+                           type(model).__name__)
+    n_in, n_out = _io(model)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((samples, n_in))
+    B = rng.standard_normal((n_out, n_in))
+    Y = np.tanh(X @ B.T) + 0.1 * rng.standard_normal((samples, n_out))
+    if loss == "logistic":
+        Y = np.where(Y >= 0, 1.0, -1.0)
+    elif loss == "softmax_ce":
+        Y = np.eye(n_out)[np.argmax(Y, axis=1)]
+    n_params = model.n_params
+    theta = rng.standard_normal(n_params) * 0.5
+    return ModelInstance(model, seed, loss, X, Y, theta)
+
+
+def _io(model: Any) -> tuple[int, int]:
+    if hasattr(model, "layout"):
+        return model.layout.n_in, model.layout.n_out
+    if hasattr(model, "d_x"):
+        return model.d_x, 1
+    return model.n_in, model.n_out

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from resproof.errors import InvalidInput
-from resproof.nn.instances import load, resnest_tanh
+from resproof.nn.instances import load, load_model_instance, random_instance, resnest_tanh
+from resproof.nn.models import AResNEst, DenseNEst, ResNEst, TwoLayerResNEst, YunResNet
 
 REFERENCE = {"S": (0.5668778063929794, 1.842312742683673, -1.92500501406685),
              "M": (3.598487649723548, 7.362988560967803, -5.9684453489134)}
@@ -62,3 +63,23 @@ def test_bad_inputs_are_named():
         resnest_tanh("XL")
     with pytest.raises(InvalidInput, match="seed"):
         resnest_tanh("S", -1)
+
+
+@pytest.mark.parametrize("model", [
+    ResNEst.build(3, 4, 2, (2, 3), activation="softplus"), TwoLayerResNEst(2, 3, 2, ((2, 2),)),
+    AResNEst(2, 3, 2, (2,)), DenseNEst(2, 2, (2, 1)), YunResNet(2, (3,), "relu", skip=False)])
+def test_every_model_has_a_seeded_serialisable_instance(model, tmp_path):
+    inst = random_instance(model, seed=5, samples=12)
+    again = random_instance(model, seed=5, samples=12)
+    assert np.array_equal(inst.theta, again.theta)
+    assert np.array_equal(inst.Y, again.Y)
+    inst.save(tmp_path / "m.npz")
+    back = load_model_instance(tmp_path / "m.npz")
+    assert back.model == model
+    assert back.objective().loss(back.theta) == inst.objective().loss(inst.theta)
+
+
+def test_a_corrupt_model_instance_is_a_clear_error(tmp_path):
+    (tmp_path / "bad.npz").write_bytes(b"not an npz")
+    with pytest.raises(InvalidInput, match="path"):
+        load_model_instance(tmp_path / "bad.npz")
