@@ -72,21 +72,8 @@ def resnest_tanh(size: str = "S", seed: int = 0) -> Instance:
     """The bench-spec ``resnest-tanh`` instance of ``size`` (``S``, ``M``, ``L``) and ``seed``."""
     check_choice("size", size, RESNEST_TANH_SIZES)
     check_seed("seed", seed)
-    N_in, M, K, L, N_o, N = RESNEST_TANH_SIZES[size]
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, N_in))
-    B = rng.standard_normal((N_o, N_in))
-    noise = rng.standard_normal((N, N_o)) * 0.1
-    parts = [rng.standard_normal((M, N_in)) * (1.0 / np.sqrt(N_in))]
-    for _ in range(L):
-        parts.append(rng.standard_normal((K, M)) * (1.0 / np.sqrt(M)))
-        parts.append(rng.standard_normal((K,)) * 0.1)
-        parts.append(rng.standard_normal((M, K)) * (1.0 / (L * np.sqrt(K))))
-    parts.append(rng.standard_normal((N_o, M)) * (1.0 / np.sqrt(M)))
-    theta = np.concatenate([p.reshape(-1) for p in parts])
-    Y = np.tanh(X @ B.T) + noise
-    model = ResNEst(ParamLayout(N_in, M, N_o, (K,) * L), "tanh")
-    return Instance("resnest-tanh", size, seed, model, X, Y, theta)
+    drawn = resnest_random(np.random.default_rng(seed), *RESNEST_TANH_SIZES[size])
+    return dataclasses.replace(drawn, family="resnest-tanh", size=size, seed=seed)
 
 
 def resnest_random(rng: np.random.Generator, n_in: int, width: int, bottleneck: int,

@@ -29,13 +29,20 @@ from numba import njit
 
 
 @njit(cache=True)
-def pphi_loss_grad(t, S, T, c, M, K, N_o):
+def _unpack(t, M, K, N_o):
+    """``W_L``, ``W_{L+1}`` (views of ``t``) and ``B = [I_M  W_L]``."""
     WL = t[:M * K].reshape((M, K))
     Wo = t[M * K:].reshape((N_o, M))
     B = np.zeros((M, M + K))
     for m in range(M):
         B[m, m] = 1.0
     B[:, M:] = WL
+    return WL, Wo, B
+
+
+@njit(cache=True)
+def pphi_loss_grad(t, S, T, c, M, K, N_o):
+    _, Wo, B = _unpack(t, M, K, N_o)
     C = np.dot(Wo, B)
     CS = np.dot(C, S)
     E = CS - T.T
@@ -48,12 +55,7 @@ def pphi_loss_grad(t, S, T, c, M, K, N_o):
 
 @njit(cache=True)
 def pphi_hessian(t, S, T, c, M, K, N_o):
-    WL = t[:M * K].reshape((M, K))
-    Wo = t[M * K:].reshape((N_o, M))
-    B = np.zeros((M, M + K))
-    for m in range(M):
-        B[m, m] = 1.0
-    B[:, M:] = WL
+    _, Wo, B = _unpack(t, M, K, N_o)
     BS = np.dot(B, S)
     BSB = np.dot(BS, B.T)
     WtW = np.dot(Wo.T, Wo)
