@@ -16,7 +16,7 @@ re-checked in 50-digit arithmetic before it counts as certified.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import mpmath
 import numpy as np
@@ -26,7 +26,7 @@ from ..nn.instances import Instance, resnest_random
 from ..nn.pphi import PphiHighPrecision, PphiObjective, augmented_optimum, augmented_optimum_mp
 from ..nn.pphi_solve import local_minimum
 from ..profiles import Budget
-from ..results import PointKind, TrialResult, Verdict
+from ..results import CriticalPoint, PointKind, TrialResult, Verdict
 from .base import Claim, Control
 
 #: ``|eps|`` below this (relative to ``max(1, A*)``) is rounding, not a violation.
@@ -83,6 +83,26 @@ def pphi_problem(inst: Instance, residual_targets: bool = False
     return PphiObjective(x_prev, features[-1], Y), features, Y
 
 
+class PphiSearch(NamedTuple):
+    """A (P_phi) problem, ``min (PA_phi)`` and the local minimum found from the drawn weights."""
+
+    objective: PphiObjective
+    features: list[np.ndarray]
+    targets: np.ndarray
+    best: float
+    point: CriticalPoint
+
+
+def minimise_pphi(inst: Instance, **options: Any) -> PphiSearch:
+    """Minimise (P_phi) over ``(W_L, W_{L+1})`` from the drawn weights of ``inst``; the
+    ``(M - N_o) K_L`` zero modes of the symmetry ``W_{L+1} -> W_{L+1} G^{-1}`` are expected."""
+    p, features, Y = pphi_problem(inst)
+    lay = inst.model.layout
+    modes = max(lay.width - lay.n_out, 0) * lay.block_widths[-1]
+    point = local_minimum(p, inst.theta[-p.n_params:], symmetry_modes=modes, **options)
+    return PphiSearch(p, features, Y, augmented_optimum(features, Y), point)
+
+
 class Theorem1(Claim):
     id = "resnest.thm1"
     title = "ResNEsts: eps = 0 at every local minimiser of (P_phi) under A2-A4"
@@ -107,11 +127,7 @@ class Theorem1(Claim):
             return TrialResult(Verdict.VACUOUS, None, {"assumption_margins": margins})
         if control == "all-critical-global":
             return self._constructed_saddle(inst, margins)
-        p, features, Y = pphi_problem(inst)
-        best = augmented_optimum(features, Y)
-        modes = max(lay.width - lay.n_out, 0) * lay.block_widths[-1]
-        point = local_minimum(p, inst.theta[-p.n_params:], max_iterations=budget.max_iterations,
-                              symmetry_modes=modes)
+        p, features, Y, best, point = minimise_pphi(inst, max_iterations=budget.max_iterations)
         evidence: dict[str, Any] = {
             "sizes": dict(zip(("N_in", "M", "K", "L", "N_o", "N"), SIZES[control], strict=True)),
             "assumption_margins": margins, "min_PA_phi": best,

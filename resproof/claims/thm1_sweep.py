@@ -13,25 +13,19 @@ warm-up seed (compilation).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from ..nn.instances import resnest_tanh
-from ..nn.pphi import PphiObjective, augmented_optimum
-from ..nn.pphi_solve import local_minimum
 from ..results import PointKind
+from .resnest import minimise_pphi
 
 
 def check_seed(seed: int) -> dict[str, Any]:
-    inst = resnest_tanh("S", seed)
-    *features, x_prev = inst.model.features(inst.theta, inst.X)
-    p = PphiObjective(x_prev, features[-1], inst.Y)
-    best = augmented_optimum(features, inst.Y)
-    lay = inst.model.layout
-    point = local_minimum(p, inst.theta[-p.n_params:],
-                          symmetry_modes=(lay.width - lay.n_out) * lay.block_widths[-1])
+    p, _, _, best, point = minimise_pphi(resnest_tanh("S", seed))
     ok = point.converged and point.kind in (PointKind.MINIMUM, PointKind.DEGENERATE)
     risk = p.residual_risk(point.theta)
     return {"risk": risk, "eps": risk - best if ok else None, "converged": ok,
@@ -42,12 +36,7 @@ def check_seed(seed: int) -> dict[str, Any]:
 def sweep(seeds: Iterable[int]) -> dict[str, Any]:
     """``seeds``, ``risk``, ``eps``, ``converged``, ``kind`` per seed and ``instances_per_s``."""
     seeds = list(seeds)
-    try:
-        from threadpoolctl import threadpool_limits
-        limit: contextlib.AbstractContextManager[Any] = threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        limit = contextlib.nullcontext()
-    with limit:
+    with threadpool_limits(1):
         check_seed(seeds[0])  # compile
         start = time.perf_counter()
         rows = [check_seed(s) for s in seeds]
