@@ -1,23 +1,104 @@
-"""Timings of the bench-spec figures for ``resproof bench``."""
+"""The five figures of bench-spec.md on seed 0, timed (``resproof bench``).
+
+Every operation is run once to compile (reported as ``compile_s``, never
+mixed into the timings), then repeated: the median wall time in milliseconds
+is reported.  Reference values (``loss``, ``grad_norm``, ``lambda_min``) are
+printed beside them so a run is also a cross-check against the peers
+(``benchmarks/compare_peers.py`` runs a peer in the same run).
+"""
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from ._validation import check_choice
 
 SIZES = ("S", "M", "L")
 
+#: bench-spec: the smallest eigenvalue by HVPs to relative accuracy 1e-6.
+LANCZOS_TOL = 1e-6
+
+
+def timed(fn: Callable[[], Any], *, warm: bool = True, min_reps: int = 5,
+          min_time: float = 0.5, max_reps: int = 2000) -> tuple[float, Any]:
+    """Median wall time of ``fn()`` in milliseconds, and the value of the untimed warm-up
+    call (``None`` with ``warm=False``, for operations already run once)."""
+    value = fn() if warm else None
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_time
+                                    and len(times) < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times), value
+
 
 def run_bench(size: str = "S") -> dict[str, Any]:
-    """Time the five bench-spec figures on seed 0 of ``size``."""
+    """Time the five bench-spec figures on seed 0 of ``size``; figure 5 (the Theorem-1
+    sweep over seeds 0-19) on size S only."""
     check_choice("--size", size, SIZES)
-    from .nn.benchmark import measure
+    from .landscape.spectrum import extreme_eigenvalues
+    from .nn.instances import resnest_tanh
 
-    return measure(size)
+    t0 = time.perf_counter()
+    inst = resnest_tanh(size, 0)
+    obj = inst.objective()
+    theta = inst.theta
+    v = np.random.default_rng(1).standard_normal(theta.size)
+    loss, grad = obj.loss_grad(theta)
+    obj.hvp(theta, v)
+    dense = size in ("S", "M")
+    H = obj.hessian(theta) if dense else None
+    compile_s = time.perf_counter() - t0
+    timings: dict[str, float | None] = {
+        "loss_grad": timed(lambda: obj.loss_grad(theta), warm=False)[0],
+        "hvp": timed(lambda: obj.hvp(theta, v), warm=False)[0],
+        "hessian": None, "eigvalsh": None,
+    }
+    lam_dense = None
+    if dense:
+        timings["hessian"] = timed(lambda: obj.hessian(theta), warm=False, min_reps=3)[0]
+        timings["eigvalsh"], spectrum = timed(lambda: np.linalg.eigvalsh(H), min_reps=3)
+        lam_dense = float(spectrum[0])
+    timings["lambda_min"], ritz = timed(
+        lambda: extreme_eigenvalues(obj, theta, "SA", tol=LANCZOS_TOL, method="lanczos"),
+        min_reps=3, min_time=0.2)
+    result: dict[str, Any] = {
+        "size": size, "P": int(theta.size), "seed": 0, "loss": float(loss),
+        "grad_norm": float(np.linalg.norm(grad)),
+        "lambda_min": lam_dense if lam_dense is not None else float(ritz.values[0]),
+        "lambda_min_lanczos": float(ritz.values[0]),
+        "lanczos_residual": float(ritz.residuals[0]),
+        "timings_ms": timings, "compile_s": compile_s, "thm1": None,
+    }
+    if size == "S":
+        from .claims.thm1_sweep import sweep
+
+        result["thm1"] = sweep(range(20))
+    return result
 
 
 def format_bench(result: dict[str, Any]) -> str:
-    from .nn.benchmark import format_measurement
-
-    return format_measurement(result)
+    lines = [f"resnest-tanh size {result['size']} (P = {result['P']}, seed {result['seed']})",
+             f"  loss       {result['loss']:.16g}",
+             f"  ||grad||   {result['grad_norm']:.16g}",
+             f"  lambda_min {result['lambda_min']:.15g}"
+             f" (Lanczos {result['lambda_min_lanczos']:.15g},"
+             f" residual {result['lanczos_residual']:.1e})",
+             f"  compile    {result['compile_s']:.2f} s (not in the timings)",
+             "  median wall time, ms:"]
+    for name, value in result["timings_ms"].items():
+        lines.append(f"    {name:<11} " + ("-" if value is None else f"{value:.4g}"))
+    thm1 = result.get("thm1")
+    if thm1:
+        lines.append(f"  Theorem 1 on seeds {thm1['seeds'][0]}..{thm1['seeds'][-1]}: "
+                     f"{thm1['instances_per_s']:.3g} instances/s, "
+                     f"{sum(thm1['converged'])}/{len(thm1['seeds'])} converged, "
+                     f"max |eps| {max(abs(e) for e in thm1['eps'] if e is not None):.1e}")
+    return "\n".join(lines)
