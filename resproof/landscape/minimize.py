@@ -40,7 +40,7 @@ from .._validation import check_choice, check_int, check_real
 from ..results import CriticalPoint, PointKind, StopReason
 from .classify import GRADIENT_FACTOR
 from .objective import Objective, check_objective, check_theta, loss_and_grad
-from .points import GTOL, gradient_scale, make_point
+from .points import GTOL, gradient_scale, make_point, stop_test
 from .spectrum import DENSE_LIMIT, extreme_eigenvalues
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -186,12 +186,9 @@ def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
     it = 0
     w = gh = V = None
     while it < max_iterations:
-        gn = float(np.sqrt(g @ g))
-        if not (np.isfinite(f) and np.isfinite(gn)):
-            reason = StopReason.NONFINITE
-            break
-        if gn <= gtol * gradient_scale(f, gscale, cap):
-            reason = StopReason.CONVERGED
+        gn, stop = stop_test(f, g, gtol, gscale, cap)
+        if stop is not None:
+            reason = stop
             break
         it += 1
         if fresh:
@@ -302,12 +299,9 @@ def _trust_region_cg(objective: Objective, theta: np.ndarray, gtol: float,
     it = 0
     cg_limit = 2 * objective.n_params
     while it < max_iterations:
-        gn = float(np.sqrt(g @ g))
-        if not (np.isfinite(f) and np.isfinite(gn)):
-            reason = StopReason.NONFINITE
-            break
-        if gn <= gtol * gradient_scale(f, gscale, cap):
-            reason = StopReason.CONVERGED
+        gn, stop = stop_test(f, g, gtol, gscale, cap)
+        if stop is not None:
+            reason = stop
             break
         it += 1
         mu = gn / max(1.0, float(np.sqrt(theta @ theta)))

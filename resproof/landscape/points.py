@@ -30,6 +30,18 @@ def gradient_scale(loss: float, gscale: float | None = None, cap: float = np.inf
     return max(1.0, min(abs(loss), cap)) if np.isfinite(loss) else 1.0
 
 
+def stop_test(f: float, g: np.ndarray, gtol: float, gscale: float | None,
+              cap: float) -> tuple[float, StopReason | None]:
+    """``(||g||, reason)``: ``NONFINITE`` for a non-finite loss or gradient, ``CONVERGED``
+    when ``||g|| <= gtol * gradient_scale(f, gscale, cap)``, else ``None`` (go on)."""
+    gn = float(np.sqrt(g @ g))
+    if not (np.isfinite(f) and np.isfinite(gn)):
+        return gn, StopReason.NONFINITE
+    if gn <= gtol * gradient_scale(f, gscale, cap):
+        return gn, StopReason.CONVERGED
+    return gn, None
+
+
 def spectrum_at(objective: Objective, theta: np.ndarray, *, symmetry_modes: int = 0,
                 dense: bool | None = None) -> tuple[np.ndarray, bool]:
     """Eigenvalues to classify with: ``(all, True)`` densely, or ``(some, False)`` by Lanczos.

@@ -29,7 +29,7 @@ from ..errors import SearchFailed
 from ..results import CriticalPoint, PointKind, StopReason
 from .minimize import minimize, negative_curvature_step
 from .objective import Objective, check_objective, check_theta, loss_and_grad
-from .points import GTOL, gradient_scale, make_point
+from .points import GTOL, gradient_scale, make_point, stop_test
 from .spectrum import DENSE_LIMIT, extreme_eigenvalues
 
 #: ``||H g|| <= FLAT_RTOL * s * ||g||`` with ``||g||`` above tolerance: gradient-flat.
@@ -109,12 +109,9 @@ def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float
     nu = 1e-2
     fresh = True
     while it < max_iterations:
-        gn = float(np.sqrt(g @ g))
-        if not (np.isfinite(f) and np.isfinite(gn)):
-            reason = StopReason.NONFINITE
-            break
-        if gn <= gtol * gradient_scale(f, gscale, cap):
-            reason = StopReason.CONVERGED
+        gn, stop = stop_test(f, g, gtol, gscale, cap)
+        if stop is not None:
+            reason = stop
             break
         if fresh:
             state.at(theta, g)
