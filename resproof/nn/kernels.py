@@ -929,11 +929,7 @@ def _hessian(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
                         pb, nb, rb, cb, kb, ib = grp[b]
                         ub = _input_t(kb, ib, XT, XST, VT, ones, lay)
                         kt = KT[:ca * cb]
-                        for c in range(ca):
-                            for c2 in range(cb):
-                                row, x1, x2 = kt[c * cb + c2], ua[c], ub[c2]
-                                for n in range(Nc):
-                                    row[n] = x1[n] * x2[n]
+                        _outer_rows(kt, ua, ub)
                         T1 = np.dot(GT, kt.T)
                         for r in range(ra):
                             for c in range(ca):
@@ -947,14 +943,11 @@ def _hessian(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             pa, na, ra, ca, ka, ia = grp[a]
             if ka != 1 and ka != 3:
                 continue
+            # d u_a / d eps over the nodes before a's (states: SJ; activations: VJ)
             if ka == 1:
-                dj = na
-                J = SJ[so[ia]:so[ia] + ca * dj * Nc].reshape((ca, dj, Nc))
+                J = SJ[so[ia]:so[ia] + ca * na * Nc].reshape((ca, na, Nc))
             else:
-                dj = na
-                ko = _block(lay, ia)[4]
-                i0 = zo[ia]
-                J = VJ[i0:i0 + ca * dj * Nc].reshape((ca, dj, Nc))
+                J = VJ[zo[ia]:zo[ia] + ca * na * Nc].reshape((ca, na, Nc))
             for b in range(a):
                 pb, nb, rb, cb, kb, ib = grp[b]
                 if nb >= na:
@@ -964,12 +957,7 @@ def _hessian(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
                 for c in range(ca):
                     JT[c * rb:(c + 1) * rb] = J[c, nb:nb + rb]
                 DT = DTbuf[:ra * cb * Nc].reshape((ra * cb, Nc))
-                for r in range(ra):
-                    dr = delta[na + r]
-                    for c2 in range(cb):
-                        row, x2 = DT[r * cb + c2], ub[c2]
-                        for n in range(Nc):
-                            row[n] = dr[n] * x2[n]
+                _outer_rows(DT, delta[na:na + ra], ub)
                 T2 = np.dot(JT, DT.T)
                 for r in range(ra):
                     for c in range(ca):
@@ -987,6 +975,18 @@ def _hessian(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
                 for j in range(pb, pb + rb * cb):
                     H[j, i] = H[i, j]
     return H, W
+
+
+@njit(cache=True)
+def _outer_rows(out, A, B):
+    """``out[i * len(B) + j] = A[i] * B[j]`` elementwise over samples (rows of length Nc)."""
+    nb = B.shape[0]
+    for i in range(A.shape[0]):
+        a = A[i]
+        for j in range(nb):
+            row, b = out[i * nb + j], B[j]
+            for n in range(row.shape[0]):
+                row[n] = a[n] * b[n]
 
 
 @njit(cache=True)
