@@ -22,6 +22,8 @@ def test_every_registered_claim_has_a_statement_and_controls():
     from resproof.claims import all_claims
 
     for claim in all_claims():
-        assert claim.id and claim.statement and claim.source, claim
+        assert claim.id, claim
+        assert claim.statement, claim.id
+        assert claim.source, claim.id
         assert claim.controls, f"{claim.id} has no control"
         assert len(set(claim.control_names())) == len(claim.controls)

@@ -1,4 +1,4 @@
-"""Value objects round-trip through strict JSON; verdict aggregation never passes a failed search."""
+"""Value objects round-trip through strict JSON; aggregation never passes a failed search."""
 
 import json
 

@@ -18,7 +18,6 @@ within 2 ulp of the correctly rounded value (tested on a dense grid against
 from __future__ import annotations
 
 import math
-
 import struct
 
 import numpy as np

@@ -147,7 +147,8 @@ class ParamLayout:
         arr = np.asarray(subset)
         if arr.dtype == np.bool_:
             if arr.shape != (P,):
-                raise InvalidInput("subset", f"a boolean mask of shape ({P},)", f"shape {arr.shape}")
+                raise InvalidInput("subset", f"a boolean mask of shape ({P},)",
+                                   f"shape {arr.shape}")
             idx = np.flatnonzero(arr).astype(np.int64)
         elif arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer):
             idx = np.unique(arr.astype(np.int64))
