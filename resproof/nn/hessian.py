@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .kernels import _block, _bv, _mat, _sum_k, _take
+from .buffers import _block, _bv, _mat, _sum_k, _take
 
 
 @njit(cache=True)

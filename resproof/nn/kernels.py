@@ -29,11 +29,11 @@ fixed order.  Layout and speed (measured on the bench instances):
   (libm's costs ~18 ns a call and does not vectorise);
 * states are block-major (block ``i`` of ``Z, V, s', s''`` is one contiguous
   ``N x K_i`` array), so no product needs a copy of its operand;
-* temporaries are carved from work buffers that the Python wrappers keep per
-  thread: fresh multi-megabyte arrays cost more in page faults than the
+* temporaries are carved (:mod:`resproof.nn.buffers`) from work buffers that the
+  Python wrappers keep per thread: fresh multi-megabyte arrays cost more in page faults than the
   products written into them;
-* narrow layers with few samples (size S) take BLAS-free feature-major loops
-  for the loss and gradient; elsewhere products go to BLAS on one thread
+* narrow layers with few samples (size S) take the BLAS-free feature-major loops
+  of :mod:`resproof.nn.small` for the loss and gradient; elsewhere products go to BLAS on one thread
   (:func:`_one_thread`), so results never depend on the thread count;
 * the forward and adjoint states are remembered for the last ``theta``
   (:func:`_states`): Lanczos and Newton-CG apply many HVPs at one point, and
@@ -53,61 +53,9 @@ import numpy as np
 from numba import njit
 
 from .activations import act_arrays
-from .layout import HEAD, PER_BLOCK
-from .losses import loss_eval
-
-
-@njit(cache=True)
-def _block(lay, i):
-    """``(K_i, off U_i, off b_i, off W_i, column offset)`` of block ``i`` (0-based)."""
-    j = HEAD + PER_BLOCK * i
-    return lay[j], lay[j + 1], lay[j + 2], lay[j + 3], lay[j + 4]
-
-
-@njit(cache=True)
-def _mat(th, off, r, c):
-    return th[off:off + r * c].reshape((r, c))
-
-
-@njit(cache=True)
-def _bv(B, N, ko, K):
-    """Block ``i`` (``N x K_i``, contiguous) of a block-major state buffer."""
-    return B[N * ko:N * (ko + K)].reshape((N, K))
-
-
-@njit(cache=True)
-def _sum_k(lay):
-    out = 0
-    for i in range(lay[3]):
-        out += _block(lay, i)[0]
-    return out
-
-
-@njit(cache=True)
-def _take(W, pos, shape):
-    """The next ``prod(shape)`` entries of the work buffer ``W``, shaped, and the new position.
-
-    Kernels carve their temporaries out of one buffer that the Python wrappers
-    keep between calls: fresh multi-megabyte arrays cost more in page faults than
-    the products written into them (measured: 20 of 32 ms of a size-L forward).
-    """
-    n = 1
-    for d in shape:
-        n *= d
-    return W[pos:pos + n].reshape(shape), pos + n
-
-
-@njit(cache=True)
-def _need(lay, N):
-    """Work buffer size of every kernel here."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    return 2 * (L + 2) * N * M + 8 * N * _sum_k(lay) + 4 * N * N_o + 4 * N * (M + N_in)
-
-
-@njit(cache=True)
-def _fit(W, lay, N):
-    need = _need(lay, N)
-    return W if W.size >= need else np.empty(need)
+from .buffers import _axpy, _block, _bv, _colsum, _fit, _mat, _need, _put_dot, _sum_k, _take
+from .losses import risk
+from .small import _loss_grad_small, _small
 
 
 @njit(cache=True)
@@ -171,32 +119,6 @@ def output(th, lay, XL):
     return np.dot(XL, _mat(th, lay[5], N_o, M).T)
 
 
-@njit(cache=True)
-def _risk(yhat, Y, lcode, lp, G, Hl, want_h):
-    """``R``; fills ``G = dR/dYhat`` and (if ``want_h``) ``Hl[n] = d^2 R / dyhat_n^2``."""
-    N, N_o = yhat.shape
-    h = np.empty((N_o, N_o))
-    total = 0.0
-    inv = 1.0 / N
-    if lcode == 0 and not want_h:
-        # the squared loss inline, in loss_eval's order of operations
-        for n in range(N):
-            tn = 0.0
-            for o in range(N_o):
-                r = yhat[n, o] - Y[n, o]
-                tn += 0.5 * r * r
-                G[n, o] = r * inv
-            total += tn
-        return total * inv
-    for n in range(N):
-        total += loss_eval(lcode, lp, yhat[n], Y[n], G[n], h, want_h)
-        if want_h:
-            for a in range(N_o):
-                for b in range(N_o):
-                    Hl[n, a, b] = h[a, b] * inv
-        for a in range(N_o):
-            G[n, a] *= inv
-    return total * inv
 
 
 @njit(cache=True)
@@ -205,7 +127,7 @@ def risk_terms(yhat, Y, lcode, lp, want_h):
     N, N_o = yhat.shape
     G = np.empty((N, N_o))
     Hl = np.zeros((N if want_h else 0, N_o, N_o))
-    return _risk(yhat, Y, lcode, lp, G, Hl, want_h), G, Hl
+    return risk(yhat, Y, lcode, lp, G, Hl, want_h), G, Hl
 
 
 @njit(cache=True)
@@ -219,32 +141,7 @@ def _loss(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     yhat, pos = _take(W, pos, (N, N_o))
     G, pos = _take(W, pos, (N, N_o))
     np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
-    return _risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False), W
-
-
-@njit(cache=True)
-def _put_dot(g, off, A, B):
-    """``g[off : off + r c] = (A^T B).ravel()`` for ``A`` (``N x r``), ``B`` (``N x c``)."""
-    r, c = A.shape[1], B.shape[1]
-    np.dot(A.T, B, g[off:off + r * c].reshape((r, c)))
-
-
-@njit(cache=True)
-def _colsum(g, off, A):
-    N, K = A.shape
-    for k in range(K):
-        g[off + k] = 0.0
-    for n in range(N):
-        for k in range(K):
-            g[off + k] += A[n, k]
-
-
-@njit(cache=True)
-def _axpy(y, a, x):
-    """``y += a x`` elementwise over equal-shape 2-D arrays."""
-    for n in range(y.shape[0]):
-        for m in range(y.shape[1]):
-            y[n, m] += a * x[n, m]
+    return risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False), W
 
 
 @njit(cache=True)
@@ -263,7 +160,7 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     lam_prev, pos = _take(W, pos, (N, M))
     MUB, pos = _take(W, pos, (N * _sum_k(lay),))
     np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
-    R = _risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
+    R = risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
     g = np.empty_like(th)
     _put_dot(g, lay[5], G, XS[L])
     np.dot(G, _mat(th, lay[5], N_o, M), lam)
@@ -284,134 +181,6 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
         lam, lam_prev = lam_prev, lam
     _put_dot(g, lay[4], lam, X)
     return R, g, W
-
-
-@njit(cache=True)
-def _small(lay, N):
-    """Whether the fused feature-major loops beat BLAS calls: narrow layers and few
-    samples (size S; from size M on, BLAS wins, measured)."""
-    kmax = 0
-    for i in range(lay[3]):
-        kmax = max(kmax, _block(lay, i)[0])
-    return max(lay[0], lay[1], lay[2], kmax) <= 16 and N * lay[1] * max(kmax, 1) <= 32768
-
-
-@njit(cache=True, error_model="numpy")
-def _acc_rows(out, C, B, trans):
-    """``out += C B`` (``trans``: ``C^T B``) over sample rows: ``out`` (``p x N``),
-    ``B`` (``q x N``); the inner loop runs over the samples (SIMD)."""
-    p, N = out.shape
-    q = B.shape[0]
-    for i in range(p):
-        row = out[i]
-        for j in range(q):
-            c = C[j, i] if trans else C[i, j]
-            b = B[j]
-            for n in range(N):
-                row[n] += c * b[n]
-
-
-@njit(cache=True, error_model="numpy")
-def _dot_rows(A, B, g, off):
-    """``g[off + i q + j] = sum_n A[i, n] B[j, n]`` with four fixed partial sums."""
-    p, N = A.shape
-    q = B.shape[0]
-    N4 = N - N % 4
-    for i in range(p):
-        a = A[i]
-        for j in range(q):
-            b = B[j]
-            s0 = s1 = s2 = s3 = 0.0
-            for n in range(0, N4, 4):
-                s0 += a[n] * b[n]
-                s1 += a[n + 1] * b[n + 1]
-                s2 += a[n + 2] * b[n + 2]
-                s3 += a[n + 3] * b[n + 3]
-            for n in range(N4, N):
-                s0 += a[n] * b[n]
-            g[off + i * q + j] = (s0 + s1) + (s2 + s3)
-
-
-@njit(cache=True, error_model="numpy")
-def _forward_small(th, lay, X, acode, ap, skip, W):
-    """Feature-major forward (``X_i^T``: ``M x N``; block ``i`` of ``Z, V, s'``:
-    ``K_i x N`` at ``N ko_i``), with ``Yhat`` returned sample-major."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    N = X.shape[0]
-    nz = N * _sum_k(lay)
-    XT, pos = _take(W, 0, (L + 1, M, N))
-    X0T, pos = _take(W, pos, (N_in, N))
-    ZB, pos = _take(W, pos, (nz,))
-    VB, pos = _take(W, pos, (nz,))
-    S1B, pos = _take(W, pos, (nz,))
-    S2B, pos = _take(W, pos, (nz,))
-    X0T[:] = X.T
-    XT[0] = 0.0
-    _acc_rows(XT[0], _mat(th, lay[4], M, N_in), X0T, False)
-    for i in range(L):
-        K, oU, ob, oW, ko = _block(lay, i)
-        zT = ZB[N * ko:N * (ko + K)].reshape((K, N))
-        for k in range(K):
-            zT[k] = th[ob + k]
-        _acc_rows(zT, _mat(th, oU, K, M), XT[i], False)
-        a, b = N * ko, N * (ko + K)
-        act_arrays(acode, ap, ZB[a:b], VB[a:b], S1B[a:b], S2B[a:b])
-        x = XT[i + 1]
-        x[:] = 0.0
-        if skip != 0.0:
-            for m in range(M):
-                xm, pm = x[m], XT[i, m]
-                for n in range(N):
-                    xm[n] = skip * pm[n]
-        _acc_rows(x, _mat(th, oW, M, K), VB[a:b].reshape((K, N)), False)
-    YT, pos = _take(W, pos, (N_o, N))
-    YT[:] = 0.0
-    _acc_rows(YT, _mat(th, lay[5], N_o, M), XT[L], False)
-    yhat, pos = _take(W, pos, (N, N_o))
-    yhat[:] = YT.T
-    return XT, X0T, VB, S1B, yhat, pos
-
-
-@njit(cache=True, error_model="numpy")
-def _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
-    """:func:`_loss_grad` in feature-major fused loops, no BLAS calls (small layers)."""
-    M, N_o, L = lay[1], lay[2], lay[3]
-    N = X.shape[0]
-    XT, X0T, VB, S1B, yhat, pos = _forward_small(th, lay, X, acode, ap, skip, W)
-    G, pos = _take(W, pos, (N, N_o))
-    R = _risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
-    g = np.empty(th.size if want_g else 0)
-    if not want_g:
-        return R, g
-    GT, pos = _take(W, pos, (N_o, N))
-    GT[:] = G.T
-    lam, pos = _take(W, pos, (M, N))
-    lam_prev, pos = _take(W, pos, (M, N))
-    _dot_rows(GT, XT[L], g, lay[5])
-    lam[:] = 0.0
-    _acc_rows(lam, _mat(th, lay[5], N_o, M), GT, True)
-    for i in range(L - 1, -1, -1):
-        K, oU, ob, oW, ko = _block(lay, i)
-        vT = VB[N * ko:N * (ko + K)].reshape((K, N))
-        s1T = S1B[N * ko:N * (ko + K)].reshape((K, N))
-        _dot_rows(lam, vT, g, oW)
-        mu, pos2 = _take(W, pos, (K, N))
-        mu[:] = 0.0
-        _acc_rows(mu, _mat(th, oW, M, K), lam, True)
-        for k in range(K):
-            mk, sk = mu[k], s1T[k]
-            for n in range(N):
-                mk[n] *= sk[n]
-        _dot_rows(mu, XT[i], g, oU)
-        _dot_rows(mu, np.ones((1, N)), g, ob)
-        for m in range(M):
-            lp_, lm = lam_prev[m], lam[m]
-            for n in range(N):
-                lp_[n] = skip * lm[n]
-        _acc_rows(lam_prev, _mat(th, oU, K, M), mu, True)
-        lam, lam_prev = lam_prev, lam
-    _dot_rows(lam, X0T, g, lay[4])
-    return R, g
 
 
 @njit(cache=True)
@@ -442,7 +211,7 @@ def _backward_ws(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     MUB, pos = _take(W, pos, (nz,))
     NUB, pos = _take(W, pos, (nz,))
     np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
-    _risk(yhat, Y, lcode, lp, G, Hl, True)
+    risk(yhat, Y, lcode, lp, G, Hl, True)
     np.dot(G, _mat(th, lay[5], N_o, M), LAM[L])
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
@@ -541,8 +310,6 @@ def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
         rlam, rlam_prev = rlam_prev, rlam
     _put_dot(out, lay[4], rlam, X)
     return out, W
-
-
 
 
 @njit(cache=True)

@@ -142,3 +142,31 @@ def loss_value(name: str, yhat, y, param: float | None = None):
     H = np.empty((yhat.size, yhat.size))
     val = loss_eval(spec.code, p, yhat, y, g, H, True)
     return float(val), g, H
+
+
+@njit(cache=True)
+def risk(yhat, Y, lcode, lp, G, Hl, want_h):
+    """``R``; fills ``G = dR/dYhat`` and (if ``want_h``) ``Hl[n] = d^2 R / dyhat_n^2``."""
+    N, N_o = yhat.shape
+    h = np.empty((N_o, N_o))
+    total = 0.0
+    inv = 1.0 / N
+    if lcode == 0 and not want_h:
+        # the squared loss inline, in loss_eval's order of operations
+        for n in range(N):
+            tn = 0.0
+            for o in range(N_o):
+                r = yhat[n, o] - Y[n, o]
+                tn += 0.5 * r * r
+                G[n, o] = r * inv
+            total += tn
+        return total * inv
+    for n in range(N):
+        total += loss_eval(lcode, lp, yhat[n], Y[n], G[n], h, want_h)
+        if want_h:
+            for a in range(N_o):
+                for b in range(N_o):
+                    Hl[n, a, b] = h[a, b] * inv
+        for a in range(N_o):
+            G[n, a] *= inv
+    return total * inv

@@ -1,0 +1,91 @@
+"""Views and work buffers shared by the compiled ResNEst kernels.
+
+A parameter table ``lay`` (:mod:`resproof.nn.layout`) locates every weight in the
+flat vector ``th``; block-major state buffers keep block ``i`` (``N x K_i``)
+contiguous at ``N ko_i``; temporaries are carved from one work buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .layout import HEAD, PER_BLOCK
+
+
+@njit(cache=True)
+def _block(lay, i):
+    """``(K_i, off U_i, off b_i, off W_i, column offset)`` of block ``i`` (0-based)."""
+    j = HEAD + PER_BLOCK * i
+    return lay[j], lay[j + 1], lay[j + 2], lay[j + 3], lay[j + 4]
+
+
+@njit(cache=True)
+def _mat(th, off, r, c):
+    return th[off:off + r * c].reshape((r, c))
+
+
+@njit(cache=True)
+def _bv(B, N, ko, K):
+    """Block ``i`` (``N x K_i``, contiguous) of a block-major state buffer."""
+    return B[N * ko:N * (ko + K)].reshape((N, K))
+
+
+@njit(cache=True)
+def _sum_k(lay):
+    out = 0
+    for i in range(lay[3]):
+        out += _block(lay, i)[0]
+    return out
+
+
+@njit(cache=True)
+def _take(W, pos, shape):
+    """The next ``prod(shape)`` entries of the work buffer ``W``, shaped, and the new position.
+
+    Kernels carve their temporaries out of one buffer that the Python wrappers
+    keep between calls: fresh multi-megabyte arrays cost more in page faults than
+    the products written into them (measured: 20 of 32 ms of a size-L forward).
+    """
+    n = 1
+    for d in shape:
+        n *= d
+    return W[pos:pos + n].reshape(shape), pos + n
+
+
+@njit(cache=True)
+def _need(lay, N):
+    """Work buffer size of every kernel here."""
+    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    return 2 * (L + 2) * N * M + 8 * N * _sum_k(lay) + 4 * N * N_o + 4 * N * (M + N_in)
+
+
+@njit(cache=True)
+def _fit(W, lay, N):
+    need = _need(lay, N)
+    return W if W.size >= need else np.empty(need)
+
+
+@njit(cache=True)
+def _put_dot(g, off, A, B):
+    """``g[off : off + r c] = (A^T B).ravel()`` for ``A`` (``N x r``), ``B`` (``N x c``)."""
+    r, c = A.shape[1], B.shape[1]
+    np.dot(A.T, B, g[off:off + r * c].reshape((r, c)))
+
+
+@njit(cache=True)
+def _colsum(g, off, A):
+    N, K = A.shape
+    for k in range(K):
+        g[off + k] = 0.0
+    for n in range(N):
+        for k in range(K):
+            g[off + k] += A[n, k]
+
+
+@njit(cache=True)
+def _axpy(y, a, x):
+    """``y += a x`` elementwise over equal-shape 2-D arrays."""
+    for n in range(y.shape[0]):
+        for m in range(y.shape[1]):
+            y[n, m] += a * x[n, m]
