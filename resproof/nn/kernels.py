@@ -50,47 +50,44 @@ import os
 import threading
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .activations import act_arrays
-from .buffers import _axpy, _block, _bv, _colsum, _fit, _mat, _need, _put_dot, _sum_k, _take
+from .buffers import _block, _bv, _fit, _mat, _need, _sum_k, _take
 from .losses import risk
+from .passes import backward_rows, forward_rows, hvp_rows, loss_grad_rows, state_arrays
 from .small import _loss_grad_small, _small
+
+#: Samples per parallel task, at most.  The chunks depend on ``N`` alone, so the
+#: order in which their parameter parts are added, hence every bit of a result,
+#: does not depend on the number of threads.
+CHUNK = 512
 
 
 @njit(cache=True)
-def _forward_ws(th, lay, X, acode, ap, skip, W, pos):
-    """States ``X_0..X_L`` (``(L+1) x N x M``) and ``Z, V, s', s''`` in block-major
-    buffers (block ``i`` is the contiguous ``N x K_i`` array :func:`_bv`), in ``W``."""
-    N_in, M, L = lay[0], lay[1], lay[3]
-    N = X.shape[0]
-    nz = N * _sum_k(lay)
-    XS, pos = _take(W, pos, (L + 1, N, M))
-    ZB, pos = _take(W, pos, (nz,))
-    VB, pos = _take(W, pos, (nz,))
-    S1B, pos = _take(W, pos, (nz,))
-    S2B, pos = _take(W, pos, (nz,))
-    np.dot(X, _mat(th, lay[4], M, N_in).T, XS[0])
-    for i in range(L):
-        K, oU, ob, oW, ko = _block(lay, i)
-        z = _bv(ZB, N, ko, K)
-        np.dot(XS[i], _mat(th, oU, K, M).T, z)
-        for n in range(N):
-            for k in range(K):
-                z[n, k] += th[ob + k]
-        a, b = N * ko, N * (ko + K)
-        act_arrays(acode, ap, ZB[a:b], VB[a:b], S1B[a:b], S2B[a:b])
-        x = XS[i + 1]
-        np.dot(_bv(VB, N, ko, K), _mat(th, oW, M, K).T, x)
-        if skip != 0.0:
-            _axpy(x, skip, XS[i])
-    return XS, ZB, VB, S1B, S2B, pos
+def _chunks(N):
+    return max(1, (N + CHUNK - 1) // CHUNK)
+
+
+@njit(cache=True)
+def _bounds(N, nch, c):
+    return (c * N) // nch, ((c + 1) * N) // nch
+
+
+@njit(cache=True)
+def _sum_parts(parts):
+    """The rows of ``parts`` added in row order."""
+    out = parts[0].copy()
+    for c in range(1, parts.shape[0]):
+        for j in range(out.size):
+            out[j] += parts[c, j]
+    return out
 
 
 @njit(cache=True)
 def _forward(th, lay, X, acode, ap, skip):
-    XS, ZB, VB, S1B, S2B, _ = _forward_ws(th, lay, X, acode, ap, skip,
-                                          np.empty(_need(lay, X.shape[0])), 0)
+    N = X.shape[0]
+    XS, ZB, VB, S1B, S2B, _ = state_arrays(lay, N, np.empty(_need(lay, N)), 0)
+    forward_rows(th, lay, X, acode, ap, skip, 0, N, XS, ZB, VB, S1B, S2B)
     return XS, ZB, VB, S1B, S2B
 
 
@@ -119,8 +116,6 @@ def output(th, lay, XL):
     return np.dot(XL, _mat(th, lay[5], N_o, M).T)
 
 
-
-
 @njit(cache=True)
 def risk_terms(yhat, Y, lcode, lp, want_h):
     """``R``, ``G = dR/dYhat`` and (if ``want_h``) per-sample ``d^2 R / dyhat_n^2``."""
@@ -131,100 +126,59 @@ def risk_terms(yhat, Y, lcode, lp, want_h):
 
 
 @njit(cache=True)
-def _loss(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
-    M, N_o, L = lay[1], lay[2], lay[3]
-    N = X.shape[0]
-    W = _fit(W, lay, N)
-    if _small(lay, N):
-        return _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, False)[0], W
-    XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
-    yhat, pos = _take(W, pos, (N, N_o))
-    G, pos = _take(W, pos, (N, N_o))
-    np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
-    return risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False), W
-
-
-@njit(cache=True)
-def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
-    """``(R, dR/dtheta)`` and the work buffer."""
-    M, N_o, L = lay[1], lay[2], lay[3]
-    N = X.shape[0]
-    W = _fit(W, lay, N)
-    if _small(lay, N):
-        R, g = _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, True)
-        return R, g, W
-    XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
-    yhat, pos = _take(W, pos, (N, N_o))
-    G, pos = _take(W, pos, (N, N_o))
-    lam, pos = _take(W, pos, (N, M))
-    lam_prev, pos = _take(W, pos, (N, M))
-    MUB, pos = _take(W, pos, (N * _sum_k(lay),))
-    np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
-    R = risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
-    g = np.empty_like(th)
-    _put_dot(g, lay[5], G, XS[L])
-    np.dot(G, _mat(th, lay[5], N_o, M), lam)
-    for i in range(L - 1, -1, -1):
-        K, oU, ob, oW, ko = _block(lay, i)
-        _put_dot(g, oW, lam, _bv(VB, N, ko, K))
-        mu = _bv(MUB, N, ko, K)
-        np.dot(lam, _mat(th, oW, M, K), mu)
-        s1 = _bv(S1B, N, ko, K)
-        for n in range(N):
-            for k in range(K):
-                mu[n, k] *= s1[n, k]
-        _put_dot(g, oU, mu, XS[i])
-        _colsum(g, ob, mu)
-        np.dot(mu, _mat(th, oU, K, M), lam_prev)
-        if skip != 0.0:
-            _axpy(lam_prev, skip, lam)
-        lam, lam_prev = lam_prev, lam
-    _put_dot(g, lay[4], lam, X)
+def _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
+    """:func:`_loss_grad` by the BLAS-free loops of :mod:`resproof.nn.small`."""
+    W = _fit(W, lay, X.shape[0])
+    R, g = _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
     return R, g, W
 
 
-@njit(cache=True)
-def _apply_loss_hessian(Hl, RY, out):
-    N, N_o = RY.shape
-    for n in range(N):
-        for a in range(N_o):
-            acc = 0.0
-            for b in range(N_o):
-                acc += Hl[n, a, b] * RY[n, b]
-            out[n, a] = acc
+@njit(cache=True, parallel=True)
+def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
+    """``(R, dR/dtheta)`` (an empty gradient unless ``want_g``) and the work buffer,
+    the samples in chunks (:data:`CHUNK`) on parallel threads."""
+    N, P = X.shape[0], th.size
+    nch = _chunks(N)
+    per = _need(lay, (N + nch - 1) // nch)
+    need = nch * (per + P + 1)
+    if W.size < need:
+        W = np.empty(need)
+    parts = W[:nch * P].reshape((nch, P))
+    Rs = W[nch * P:nch * (P + 1)]
+    base = nch * (P + 1)
+    inv = 1.0 / N
+    for c in prange(nch):
+        a, b = _bounds(N, nch, c)
+        Rs[c] = loss_grad_rows(th, lay, X[a:b], Y[a:b], acode, ap, lcode, lp, skip, inv,
+                               W[base + c * per:base + (c + 1) * per], parts[c], want_g)
+    R = 0.0
+    for c in range(nch):
+        R += Rs[c]
+    return R, _sum_parts(parts) if want_g else np.empty(0), W
 
 
-@njit(cache=True)
-def _backward_ws(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
-    """:func:`backward_states` into the work buffer ``W`` (returned, grown if too small)."""
+@njit(cache=True, parallel=True)
+def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
+    """:func:`backward_states` into the work buffer ``W`` (returned, grown if too small),
+    the samples in chunks on parallel threads."""
     M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     nz = N * _sum_k(lay)
-    need = _need(lay, N) + (L + 1) * N * M + 2 * nz + N * N_o * (N_o + 2)
+    need = (2 * (L + 1) * M + 6 * _sum_k(lay) + N_o * (N_o + 2)) * N
     if W.size < need:
         W = np.empty(need)
-    XS, ZB, VB, S1B, S2B, pos = _forward_ws(th, lay, X, acode, ap, skip, W, 0)
-    yhat, pos = _take(W, pos, (N, N_o))
+    XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, N, W, 0)
     G, pos = _take(W, pos, (N, N_o))
     Hl, pos = _take(W, pos, (N, N_o, N_o))
     LAM, pos = _take(W, pos, (L + 1, N, M))
     MUB, pos = _take(W, pos, (nz,))
     NUB, pos = _take(W, pos, (nz,))
-    np.dot(XS[L], _mat(th, lay[5], N_o, M).T, yhat)
-    risk(yhat, Y, lcode, lp, G, Hl, True)
-    np.dot(G, _mat(th, lay[5], N_o, M), LAM[L])
-    for i in range(L - 1, -1, -1):
-        K, oU, ob, oW, ko = _block(lay, i)
-        nu = _bv(NUB, N, ko, K)
-        mu = _bv(MUB, N, ko, K)
-        s1 = _bv(S1B, N, ko, K)
-        np.dot(LAM[i + 1], _mat(th, oW, M, K), nu)
-        for n in range(N):
-            for k in range(K):
-                mu[n, k] = nu[n, k] * s1[n, k]
-        np.dot(mu, _mat(th, oU, K, M), LAM[i])
-        if skip != 0.0:
-            _axpy(LAM[i], skip, LAM[i + 1])
+    nch = _chunks(N)
+    for c in prange(nch):
+        a, b = _bounds(N, nch, c)
+        forward_rows(th, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B)
+        backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB,
+                      np.empty((b - a, N_o)))
     return (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB), W
 
 
@@ -233,83 +187,26 @@ def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """Forward states plus adjoints: ``XS``, block-major ``V, s', s''``, ``G = dR/dYhat``,
     per-sample loss Hessians (all carrying the ``1/N``), ``Lam_i`` (``(L+1) x N x M``)
     and block-major ``Mu``, ``Nu``."""
-    return _backward_ws(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0))[0]
+    return _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0))[0]
 
 
-@njit(cache=True)
-def _dot2(A, B, C, D, out, T):
-    """``out = A B + C D`` (``T``: scratch of at least ``out.size``)."""
-    np.dot(A, B, out)
-    t = T[:out.size].reshape(out.shape)
-    np.dot(C, D, t)
-    for a in range(out.shape[0]):
-        for b in range(out.shape[1]):
-            out[a, b] += t[a, b]
-
-
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
-    """``H v`` from the states of :func:`backward_states` (R-operator, Pearlmutter 1994)."""
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    N = X.shape[0]
-    W = _fit(W, lay, N)
-    Wout = _mat(th, lay[5], N_o, M)
-    dWout = _mat(v, lay[5], N_o, M)
-    nz = VB.size
-    RXS, pos = _take(W, 0, (L + 1, N, M))
-    RVB, pos = _take(W, pos, (nz,))
-    RZB, pos = _take(W, pos, (nz,))
-    T, pos = _take(W, pos, (N * max(M, nz // N + 1),))
-    RY, pos = _take(W, pos, (N, N_o))
-    RG, pos = _take(W, pos, (N, N_o))
-    rlam, pos = _take(W, pos, (N, M))
-    rlam_prev, pos = _take(W, pos, (N, M))
-    RMUB, pos = _take(W, pos, (nz,))
-    # tangent forward: R{X_i}, R{Z_i} and R{V_i} = s' R{Z_i}
-    np.dot(X, _mat(v, lay[4], M, N_in).T, RXS[0])
-    for i in range(L):
-        K, oU, ob, oW, ko = _block(lay, i)
-        rz = _bv(RZB, N, ko, K)
-        rv = _bv(RVB, N, ko, K)
-        s1 = _bv(S1B, N, ko, K)
-        _dot2(RXS[i], _mat(th, oU, K, M).T, XS[i], _mat(v, oU, K, M).T, rz, T)
-        for n in range(N):
-            for k in range(K):
-                rz[n, k] += v[ob + k]
-                rv[n, k] = rz[n, k] * s1[n, k]
-        _dot2(rv, _mat(th, oW, M, K).T, _bv(VB, N, ko, K), _mat(v, oW, M, K).T, RXS[i + 1], T)
-        if skip != 0.0:
-            _axpy(RXS[i + 1], skip, RXS[i])
-    _dot2(RXS[L], Wout.T, XS[L], dWout.T, RY, T)
-    _apply_loss_hessian(Hl, RY, RG)
-    # reverse: R{Lam_i}, R{Mu_i} = s'' R{Z_i} Nu_i + s' R{Nu_i}
-    out = np.empty_like(th)
-    _dot2(RG.T, XS[L], G.T, RXS[L], out[lay[5]:lay[5] + N_o * M].reshape((N_o, M)), T)
-    _dot2(RG, Wout, G, dWout, rlam, T)
-    for i in range(L - 1, -1, -1):
-        K, oU, ob, oW, ko = _block(lay, i)
-        lam = LAM[i + 1]
-        s1 = _bv(S1B, N, ko, K)
-        s2 = _bv(S2B, N, ko, K)
-        rz = _bv(RZB, N, ko, K)
-        nu = _bv(NUB, N, ko, K)
-        mu = _bv(MUB, N, ko, K)
-        rmu = _bv(RMUB, N, ko, K)
-        rW = out[oW:oW + M * K].reshape((M, K))
-        _dot2(rlam.T, _bv(VB, N, ko, K), lam.T, _bv(RVB, N, ko, K), rW, T)
-        _dot2(rlam, _mat(th, oW, M, K), lam, _mat(v, oW, M, K), rmu, T)
-        for n in range(N):
-            for k in range(K):
-                rmu[n, k] = rmu[n, k] * s1[n, k] + nu[n, k] * s2[n, k] * rz[n, k]
-        rU = out[oU:oU + K * M].reshape((K, M))
-        _dot2(rmu.T, XS[i], mu.T, RXS[i], rU, T)
-        _colsum(out, ob, rmu)
-        _dot2(rmu, _mat(th, oU, K, M), mu, _mat(v, oU, K, M), rlam_prev, T)
-        if skip != 0.0:
-            _axpy(rlam_prev, skip, rlam)
-        rlam, rlam_prev = rlam_prev, rlam
-    _put_dot(out, lay[4], rlam, X)
-    return out, W
+    """``H v`` from the states of :func:`backward_states`, the samples in chunks on
+    parallel threads (:func:`resproof.nn.passes.hvp_rows`)."""
+    N, P = X.shape[0], th.size
+    nch = _chunks(N)
+    per = _need(lay, (N + nch - 1) // nch)
+    need = nch * (per + P)
+    if W.size < need:
+        W = np.empty(need)
+    parts = W[:nch * P].reshape((nch, P))
+    base = nch * P
+    for c in prange(nch):
+        a, b = _bounds(N, nch, c)
+        hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
+                 W[base + c * per:base + (c + 1) * per], parts[c])
+    return _sum_parts(parts), W
 
 
 @njit(cache=True)
@@ -339,7 +236,7 @@ def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
         return hit[2]
     # the slot's buffer is reused: the states it held are being replaced
     _LOCAL.states = None
-    st, _LOCAL.sbuf = _backward_ws(th, lay, X, Y, acode, ap, lcode, lp, skip, _work("sbuf"))
+    st, _LOCAL.sbuf = _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, _work("sbuf"))
     _LOCAL.states = (key, tuple(a.copy() for a in arrays), st)
     return st
 
@@ -400,24 +297,23 @@ def _no_blas(lay, N) -> bool:
     return memo[2]
 
 
+def _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, want_g):
+    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"), want_g)
+    if _no_blas(lay, X.shape[0]):
+        R, g, _LOCAL.fwd = _loss_grad_narrow(*args)
+    else:
+        R, g, _LOCAL.fwd = _one_thread(_loss_grad, *args)
+    return R, g
+
+
 def loss(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """The risk ``R`` (see the module docstring)."""
-    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"))
-    if _no_blas(lay, X.shape[0]):
-        R, _LOCAL.fwd = _loss(*args)
-    else:
-        R, _LOCAL.fwd = _one_thread(_loss, *args)
-    return R
+    return _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, False)[0]
 
 
 def loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """``(R, dR/dtheta)``."""
-    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"))
-    if _no_blas(lay, X.shape[0]):
-        R, g, _LOCAL.fwd = _loss_grad(*args)
-    else:
-        R, g, _LOCAL.fwd = _one_thread(_loss_grad, *args)
-    return R, g
+    return _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, True)
 
 
 def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):

@@ -147,10 +147,16 @@ def loss_value(name: str, yhat, y, param: float | None = None):
 @njit(cache=True)
 def risk(yhat, Y, lcode, lp, G, Hl, want_h):
     """``R``; fills ``G = dR/dYhat`` and (if ``want_h``) ``Hl[n] = d^2 R / dyhat_n^2``."""
+    return risk_part(yhat, Y, lcode, lp, G, Hl, want_h, 1.0 / yhat.shape[0])
+
+
+@njit(cache=True)
+def risk_part(yhat, Y, lcode, lp, G, Hl, want_h, inv):
+    """:func:`risk` of some of the samples, ``inv = 1/N`` for all ``N`` of them: the
+    part ``inv sum_n l(yhat_n, y_n)`` over these rows, ``G`` and ``Hl`` likewise scaled."""
     N, N_o = yhat.shape
     h = np.empty((N_o, N_o))
     total = 0.0
-    inv = 1.0 / N
     if lcode == 0 and not want_h:
         # the squared loss inline, in loss_eval's order of operations
         for n in range(N):

@@ -108,3 +108,57 @@ def test_results_do_not_depend_on_blas_threads():
                          obj.hessian(inst.theta)))
     for a, b in zip(*runs, strict=True):
         assert np.array_equal(a, b)
+
+
+def chunked_problem(N=1100, activation="tanh", loss="squared"):
+    """Wide enough for the BLAS path and more samples than one chunk."""
+    from resproof.nn.kernels import CHUNK
+
+    assert N > 2 * CHUNK
+    rng = np.random.default_rng(5)
+    model = ResNEst.build(5, 20, 3, (17, 6), activation=activation)
+    X = rng.standard_normal((N, 5))
+    Y = rng.standard_normal((N, 3)) if loss != "logistic" else rng.choice([-1.0, 1.0], (N, 3))
+    return model, X, Y, 0.4 * rng.standard_normal(model.n_params)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_chunked_kernels_are_the_sample_weighted_sum_of_their_parts(loss):
+    """R, dR and H v over N samples = sum over sub-batches (each one chunk) weighted n_c/N."""
+    model, X, Y, theta = chunked_problem(loss=loss)
+    N = X.shape[0]
+    v = np.random.default_rng(1).standard_normal(theta.size)
+    whole = model.objective(X, Y, loss)
+    R, g = whole.loss_grad(theta)
+    Hv = whole.hvp(theta, v)
+    parts = [slice(0, 300), slice(300, 800), slice(800, N)]
+    R_sum, g_sum, Hv_sum = 0.0, np.zeros_like(g), np.zeros_like(Hv)
+    for s in parts:
+        w = (s.stop - s.start) / N
+        sub = model.objective(X[s], Y[s], loss)
+        r, gg = sub.loss_grad(theta)
+        R_sum, g_sum, Hv_sum = R_sum + w * r, g_sum + w * gg, Hv_sum + w * sub.hvp(theta, v)
+    assert R == pytest.approx(R_sum, rel=1e-13)
+    assert whole.loss(theta) == R
+    np.testing.assert_allclose(g, g_sum, rtol=1e-12, atol=1e-14 * np.abs(g).max())
+    np.testing.assert_allclose(Hv, Hv_sum, rtol=1e-12, atol=1e-13 * np.abs(Hv).max())
+
+
+def test_chunked_kernels_do_not_depend_on_the_thread_count():
+    import numba
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    model, X, Y, theta = chunked_problem()
+    v = np.random.default_rng(2).standard_normal(theta.size)
+    runs = []
+    before = numba.get_num_threads()
+    try:
+        for n in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(n)
+            with threadpoolctl.threadpool_limits(n):
+                obj = model.objective(X, Y)
+                runs.append((obj.loss_grad(theta)[1], obj.hvp(theta, v)))
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a, b)

@@ -1,0 +1,216 @@
+"""One pass of the ResNEst kernels over a range of samples (rows ``a:b``).
+
+Every pass is a function of its rows alone: the forward states, the adjoints and
+the tangents of sample ``n`` depend on no other sample, and the parameter
+derivatives are sums over samples.  :mod:`resproof.nn.kernels` runs these
+passes on fixed chunks of samples in parallel and adds the chunks' parameter
+parts in chunk order, so results do not depend on the number of threads.
+
+State arrays span all ``N`` samples: ``XS`` and ``LAM`` are ``(L+1) x N x M``;
+block-major buffers (``Z, V, s', s'', Mu, Nu``) hold block ``i`` as the
+contiguous ``N x K_i`` array at ``N ko_i``, whose rows ``a:b`` are again
+contiguous (:func:`rows_of`).  Temporaries come from a work buffer ``W``.
+The equations are those of :mod:`resproof.nn.kernels`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .activations import act_arrays
+from .buffers import _axpy, _block, _colsum, _mat, _put_dot, _sum_k, _take
+from .losses import risk_part
+
+
+@njit(cache=True)
+def rows_of(B, N, ko, K, a, b):
+    """Rows ``a:b`` of block ``(ko, K)`` of a block-major buffer over ``N`` samples."""
+    return B[N * ko + a * K:N * ko + b * K].reshape((b - a, K))
+
+
+@njit(cache=True)
+def _dot2(A, B, C, D, out, T):
+    """``out = A B + C D`` (``T``: scratch of at least ``out.size``)."""
+    np.dot(A, B, out)
+    t = T[:out.size].reshape(out.shape)
+    np.dot(C, D, t)
+    for a in range(out.shape[0]):
+        for b in range(out.shape[1]):
+            out[a, b] += t[a, b]
+
+
+@njit(cache=True)
+def forward_rows(th, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B):
+    """Rows ``a:b`` of ``X_0..X_L`` and of ``Z, V, s', s''`` (block-major)."""
+    N_in, M, L = lay[0], lay[1], lay[3]
+    N = X.shape[0]
+    np.dot(X[a:b], _mat(th, lay[4], M, N_in).T, XS[0][a:b])
+    for i in range(L):
+        K, oU, ob, oW, ko = _block(lay, i)
+        z = rows_of(ZB, N, ko, K, a, b)
+        np.dot(XS[i][a:b], _mat(th, oU, K, M).T, z)
+        for n in range(b - a):
+            for k in range(K):
+                z[n, k] += th[ob + k]
+        lo, hi = N * ko + a * K, N * ko + b * K
+        act_arrays(acode, ap, ZB[lo:hi], VB[lo:hi], S1B[lo:hi], S2B[lo:hi])
+        x = XS[i + 1][a:b]
+        np.dot(rows_of(VB, N, ko, K, a, b), _mat(th, oW, M, K).T, x)
+        if skip != 0.0:
+            _axpy(x, skip, XS[i][a:b])
+
+
+@njit(cache=True)
+def state_arrays(lay, N, W, pos):
+    """``XS, Z, V, s', s''`` for ``N`` samples, carved from ``W`` at ``pos``."""
+    M, L = lay[1], lay[3]
+    nz = N * _sum_k(lay)
+    XS, pos = _take(W, pos, (L + 1, N, M))
+    ZB, pos = _take(W, pos, (nz,))
+    VB, pos = _take(W, pos, (nz,))
+    S1B, pos = _take(W, pos, (nz,))
+    S2B, pos = _take(W, pos, (nz,))
+    return XS, ZB, VB, S1B, S2B, pos
+
+
+@njit(cache=True)
+def loss_grad_rows(th, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, want_g):
+    """The part of ``R`` (returned) and, if ``want_g``, of ``dR/dtheta`` (written to ``g``)
+    carried by the samples ``X, Y`` (a chunk), ``inv = 1/N`` for all ``N`` samples."""
+    M, N_o, L = lay[1], lay[2], lay[3]
+    n = X.shape[0]
+    XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, n, W, 0)
+    forward_rows(th, lay, X, acode, ap, skip, 0, n, XS, ZB, VB, S1B, S2B)
+    yhat, pos = _take(W, pos, (n, N_o))
+    G, pos = _take(W, pos, (n, N_o))
+    Wout = _mat(th, lay[5], N_o, M)
+    np.dot(XS[L], Wout.T, yhat)
+    R = risk_part(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False, inv)
+    if not want_g:
+        return R
+    lam, pos = _take(W, pos, (n, M))
+    lam_prev, pos = _take(W, pos, (n, M))
+    MUB, pos = _take(W, pos, (n * _sum_k(lay),))
+    _put_dot(g, lay[5], G, XS[L])
+    np.dot(G, Wout, lam)
+    for i in range(L - 1, -1, -1):
+        K, oU, ob, oW, ko = _block(lay, i)
+        _put_dot(g, oW, lam, rows_of(VB, n, ko, K, 0, n))
+        mu = rows_of(MUB, n, ko, K, 0, n)
+        np.dot(lam, _mat(th, oW, M, K), mu)
+        s1 = rows_of(S1B, n, ko, K, 0, n)
+        for r in range(n):
+            for k in range(K):
+                mu[r, k] *= s1[r, k]
+        _put_dot(g, oU, mu, XS[i])
+        _colsum(g, ob, mu)
+        np.dot(mu, _mat(th, oU, K, M), lam_prev)
+        if skip != 0.0:
+            _axpy(lam_prev, skip, lam)
+        lam, lam_prev = lam_prev, lam
+    _put_dot(g, lay[4], lam, X)
+    return R
+
+
+@njit(cache=True)
+def backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB, yhat):
+    """Rows ``a:b`` of ``G = dR/dYhat``, the loss Hessians ``Hl``, the adjoints
+    ``Lam_i`` and ``Mu_i, Nu_i`` (block-major); returns the part of ``R``.
+    ``yhat``: scratch of ``b - a`` rows."""
+    M, N_o, L = lay[1], lay[2], lay[3]
+    Wout = _mat(th, lay[5], N_o, M)
+    np.dot(XS[L][a:b], Wout.T, yhat)
+    R = risk_part(yhat, Y[a:b], lcode, lp, G[a:b], Hl[a:b], True, 1.0 / N)
+    np.dot(G[a:b], Wout, LAM[L][a:b])
+    for i in range(L - 1, -1, -1):
+        K, oU, ob, oW, ko = _block(lay, i)
+        nu = rows_of(NUB, N, ko, K, a, b)
+        mu = rows_of(MUB, N, ko, K, a, b)
+        s1 = rows_of(S1B, N, ko, K, a, b)
+        np.dot(LAM[i + 1][a:b], _mat(th, oW, M, K), nu)
+        for n in range(b - a):
+            for k in range(K):
+                mu[n, k] = nu[n, k] * s1[n, k]
+        np.dot(mu, _mat(th, oU, K, M), LAM[i][a:b])
+        if skip != 0.0:
+            _axpy(LAM[i][a:b], skip, LAM[i + 1][a:b])
+    return R
+
+
+@njit(cache=True)
+def _apply_loss_hessian(Hl, RY, out):
+    N, N_o = RY.shape
+    for n in range(N):
+        for a in range(N_o):
+            acc = 0.0
+            for b in range(N_o):
+                acc += Hl[n, a, b] * RY[n, b]
+            out[n, a] = acc
+
+
+@njit(cache=True)
+def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W, out):
+    """The part of ``H v`` carried by rows ``a:b`` (R-operator, Pearlmutter 1994), written
+    to ``out`` from the states of :func:`forward_rows` and :func:`backward_rows`."""
+    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
+    N = X.shape[0]
+    n = b - a
+    Wout = _mat(th, lay[5], N_o, M)
+    dWout = _mat(v, lay[5], N_o, M)
+    nz = n * _sum_k(lay)
+    RXS, pos = _take(W, 0, (L + 1, n, M))
+    RVB, pos = _take(W, pos, (nz,))
+    RZB, pos = _take(W, pos, (nz,))
+    T, pos = _take(W, pos, (n * max(M, nz // n + 1),))
+    RY, pos = _take(W, pos, (n, N_o))
+    RG, pos = _take(W, pos, (n, N_o))
+    rlam, pos = _take(W, pos, (n, M))
+    rlam_prev, pos = _take(W, pos, (n, M))
+    RMUB, pos = _take(W, pos, (nz,))
+    Xr = X[a:b]
+    # tangent forward: R{X_i}, R{Z_i} and R{V_i} = s' R{Z_i}
+    np.dot(Xr, _mat(v, lay[4], M, N_in).T, RXS[0])
+    for i in range(L):
+        K, oU, ob, oW, ko = _block(lay, i)
+        rz = rows_of(RZB, n, ko, K, 0, n)
+        rv = rows_of(RVB, n, ko, K, 0, n)
+        s1 = rows_of(S1B, N, ko, K, a, b)
+        _dot2(RXS[i], _mat(th, oU, K, M).T, XS[i][a:b], _mat(v, oU, K, M).T, rz, T)
+        for r in range(n):
+            for k in range(K):
+                rz[r, k] += v[ob + k]
+                rv[r, k] = rz[r, k] * s1[r, k]
+        _dot2(rv, _mat(th, oW, M, K).T, rows_of(VB, N, ko, K, a, b), _mat(v, oW, M, K).T,
+              RXS[i + 1], T)
+        if skip != 0.0:
+            _axpy(RXS[i + 1], skip, RXS[i])
+    _dot2(RXS[L], Wout.T, XS[L][a:b], dWout.T, RY, T)
+    _apply_loss_hessian(Hl[a:b], RY, RG)
+    # reverse: R{Lam_i}, R{Mu_i} = s'' R{Z_i} Nu_i + s' R{Nu_i}
+    _dot2(RG.T, XS[L][a:b], G[a:b].T, RXS[L], out[lay[5]:lay[5] + N_o * M].reshape((N_o, M)),
+          T)
+    _dot2(RG, Wout, G[a:b], dWout, rlam, T)
+    for i in range(L - 1, -1, -1):
+        K, oU, ob, oW, ko = _block(lay, i)
+        lam = LAM[i + 1][a:b]
+        s1 = rows_of(S1B, N, ko, K, a, b)
+        s2 = rows_of(S2B, N, ko, K, a, b)
+        nu = rows_of(NUB, N, ko, K, a, b)
+        mu = rows_of(MUB, N, ko, K, a, b)
+        rz = rows_of(RZB, n, ko, K, 0, n)
+        rmu = rows_of(RMUB, n, ko, K, 0, n)
+        rW = out[oW:oW + M * K].reshape((M, K))
+        _dot2(rlam.T, rows_of(VB, N, ko, K, a, b), lam.T, rows_of(RVB, n, ko, K, 0, n), rW, T)
+        _dot2(rlam, _mat(th, oW, M, K), lam, _mat(v, oW, M, K), rmu, T)
+        for r in range(n):
+            for k in range(K):
+                rmu[r, k] = rmu[r, k] * s1[r, k] + nu[r, k] * s2[r, k] * rz[r, k]
+        rU = out[oU:oU + K * M].reshape((K, M))
+        _dot2(rmu.T, XS[i][a:b], mu.T, RXS[i], rU, T)
+        _colsum(out, ob, rmu)
+        _dot2(rmu, _mat(th, oU, K, M), mu, _mat(v, oU, K, M), rlam_prev, T)
+        if skip != 0.0:
+            _axpy(rlam_prev, skip, rlam)
+        rlam, rlam_prev = rlam_prev, rlam
+    _put_dot(out, lay[4], rlam, Xr)
