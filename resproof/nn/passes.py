@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from .activations import act_arrays
+from .blas import gemm, new_scratch
 from .buffers import _axpy, _block, _colsum, _mat, _put_dot, _sum_k, _take
 from .losses import risk_part
 
@@ -30,14 +31,11 @@ def rows_of(B, N, ko, K, a, b):
 
 
 @njit(cache=True)
-def _dot2(A, B, C, D, out, T):
-    """``out = A B + C D`` (``T``: scratch of at least ``out.size``)."""
-    np.dot(A, B, out)
-    t = T[:out.size].reshape(out.shape)
-    np.dot(C, D, t)
-    for a in range(out.shape[0]):
-        for b in range(out.shape[1]):
-            out[a, b] += t[a, b]
+def _scaled(out, s, x):
+    """``out = s x`` elementwise (2-D)."""
+    for n in range(out.shape[0]):
+        for m in range(out.shape[1]):
+            out[n, m] = s * x[n, m]
 
 
 @njit(cache=True)
@@ -162,13 +160,13 @@ def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, 
     RXS, pos = _take(W, 0, (L + 1, n, M))
     RVB, pos = _take(W, pos, (nz,))
     RZB, pos = _take(W, pos, (nz,))
-    T, pos = _take(W, pos, (n * max(M, nz // n + 1),))
     RY, pos = _take(W, pos, (n, N_o))
     RG, pos = _take(W, pos, (n, N_o))
     rlam, pos = _take(W, pos, (n, M))
     rlam_prev, pos = _take(W, pos, (n, M))
     RMUB, pos = _take(W, pos, (nz,))
     Xr = X[a:b]
+    sc = new_scratch()
     # tangent forward: R{X_i}, R{Z_i} and R{V_i} = s' R{Z_i}
     np.dot(Xr, _mat(v, lay[4], M, N_in).T, RXS[0])
     for i in range(L):
@@ -176,21 +174,24 @@ def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, 
         rz = rows_of(RZB, n, ko, K, 0, n)
         rv = rows_of(RVB, n, ko, K, 0, n)
         s1 = rows_of(S1B, N, ko, K, a, b)
-        _dot2(RXS[i], _mat(th, oU, K, M).T, XS[i][a:b], _mat(v, oU, K, M).T, rz, T)
+        gemm(RXS[i], False, _mat(th, oU, K, M), True, rz, 0.0, sc)
+        gemm(XS[i][a:b], False, _mat(v, oU, K, M), True, rz, 1.0, sc)
         for r in range(n):
             for k in range(K):
                 rz[r, k] += v[ob + k]
                 rv[r, k] = rz[r, k] * s1[r, k]
-        _dot2(rv, _mat(th, oW, M, K).T, rows_of(VB, N, ko, K, a, b), _mat(v, oW, M, K).T,
-              RXS[i + 1], T)
-        if skip != 0.0:
-            _axpy(RXS[i + 1], skip, RXS[i])
-    _dot2(RXS[L], Wout.T, XS[L][a:b], dWout.T, RY, T)
+        _scaled(RXS[i + 1], skip, RXS[i])
+        gemm(rv, False, _mat(th, oW, M, K), True, RXS[i + 1], 1.0, sc)
+        gemm(rows_of(VB, N, ko, K, a, b), False, _mat(v, oW, M, K), True, RXS[i + 1], 1.0, sc)
+    gemm(RXS[L], False, Wout, True, RY, 0.0, sc)
+    gemm(XS[L][a:b], False, dWout, True, RY, 1.0, sc)
     _apply_loss_hessian(Hl[a:b], RY, RG)
     # reverse: R{Lam_i}, R{Mu_i} = s'' R{Z_i} Nu_i + s' R{Nu_i}
-    _dot2(RG.T, XS[L][a:b], G[a:b].T, RXS[L], out[lay[5]:lay[5] + N_o * M].reshape((N_o, M)),
-          T)
-    _dot2(RG, Wout, G[a:b], dWout, rlam, T)
+    rWout = out[lay[5]:lay[5] + N_o * M].reshape((N_o, M))
+    gemm(RG, True, XS[L][a:b], False, rWout, 0.0, sc)
+    gemm(G[a:b], True, RXS[L], False, rWout, 1.0, sc)
+    gemm(RG, False, Wout, False, rlam, 0.0, sc)
+    gemm(G[a:b], False, dWout, False, rlam, 1.0, sc)
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
         lam = LAM[i + 1][a:b]
@@ -201,16 +202,19 @@ def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, 
         rz = rows_of(RZB, n, ko, K, 0, n)
         rmu = rows_of(RMUB, n, ko, K, 0, n)
         rW = out[oW:oW + M * K].reshape((M, K))
-        _dot2(rlam.T, rows_of(VB, N, ko, K, a, b), lam.T, rows_of(RVB, n, ko, K, 0, n), rW, T)
-        _dot2(rlam, _mat(th, oW, M, K), lam, _mat(v, oW, M, K), rmu, T)
+        gemm(rlam, True, rows_of(VB, N, ko, K, a, b), False, rW, 0.0, sc)
+        gemm(lam, True, rows_of(RVB, n, ko, K, 0, n), False, rW, 1.0, sc)
+        gemm(rlam, False, _mat(th, oW, M, K), False, rmu, 0.0, sc)
+        gemm(lam, False, _mat(v, oW, M, K), False, rmu, 1.0, sc)
         for r in range(n):
             for k in range(K):
                 rmu[r, k] = rmu[r, k] * s1[r, k] + nu[r, k] * s2[r, k] * rz[r, k]
         rU = out[oU:oU + K * M].reshape((K, M))
-        _dot2(rmu.T, XS[i][a:b], mu.T, RXS[i], rU, T)
+        gemm(rmu, True, XS[i][a:b], False, rU, 0.0, sc)
+        gemm(mu, True, RXS[i], False, rU, 1.0, sc)
         _colsum(out, ob, rmu)
-        _dot2(rmu, _mat(th, oU, K, M), mu, _mat(v, oU, K, M), rlam_prev, T)
-        if skip != 0.0:
-            _axpy(rlam_prev, skip, rlam)
+        _scaled(rlam_prev, skip, rlam)
+        gemm(rmu, False, _mat(th, oU, K, M), False, rlam_prev, 1.0, sc)
+        gemm(mu, False, _mat(v, oU, K, M), False, rlam_prev, 1.0, sc)
         rlam, rlam_prev = rlam_prev, rlam
     _put_dot(out, lay[4], rlam, Xr)
