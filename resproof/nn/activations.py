@@ -19,22 +19,26 @@ from . import fastmath
 
 @dataclasses.dataclass(frozen=True)
 class ActivationSpec:
-    """An activation: its kernel ``code``, whether it is C^2 and whether polynomial."""
+    """An activation: its kernel ``code``, whether it is C^2, whether polynomial, its
+    global Lipschitz constant (``inf`` if none) and whether ``s(0) = 0`` (for
+    ``quadratic`` that depends on ``s0``, so it is not claimed)."""
 
     name: str
     code: int
     smooth: bool
     polynomial: bool
     n_params: int = 0
+    lipschitz: float = math.inf
+    fixes_zero: bool = False
 
 
 ACTIVATIONS: dict[str, ActivationSpec] = {
-    "identity": ActivationSpec("identity", 0, True, True),
-    "tanh": ActivationSpec("tanh", 1, True, False),
-    "softplus": ActivationSpec("softplus", 2, True, False),
-    "sigmoid": ActivationSpec("sigmoid", 3, True, False),
-    "relu": ActivationSpec("relu", 4, False, False),
-    "square": ActivationSpec("square", 5, True, True),
+    "identity": ActivationSpec("identity", 0, True, True, lipschitz=1.0, fixes_zero=True),
+    "tanh": ActivationSpec("tanh", 1, True, False, lipschitz=1.0, fixes_zero=True),
+    "softplus": ActivationSpec("softplus", 2, True, False, lipschitz=1.0),
+    "sigmoid": ActivationSpec("sigmoid", 3, True, False, lipschitz=0.25),
+    "relu": ActivationSpec("relu", 4, False, False, lipschitz=1.0, fixes_zero=True),
+    "square": ActivationSpec("square", 5, True, True, fixes_zero=True),
     "quadratic": ActivationSpec("quadratic", 6, True, True, n_params=3),
 }
 

@@ -6,10 +6,8 @@ data set, a loss and optionally a parameter subset.
 
 * :class:`ResNEst` (Chen et al.): ``x_0 = W_0 x``, ``x_i = x_{i-1} + W_i s(U_i x_{i-1} + b_i)``,
   ``yhat = W_{L+1} x_L``.
-* :class:`YunResNet` (Yun, Sra & Jadbabaie): ``h_0 = x``,
-  ``h_l = h_{l-1} + V_l phi(U_l h_{l-1})``, ``f = w^T h_L``; a ResNEst whose
-  ``W_0 = I`` and biases are pinned (not optimised), and whose skip can be
-  removed (the ``no-skip`` control).
+* :class:`~resproof.nn.yun.YunResNet` (Yun, Sra & Jadbabaie), in :mod:`resproof.nn.yun`
+  with its near-identity and Rademacher variants.
 * :class:`LinearPredictor`: ``yhat = T x`` and its exact squared-loss optimum.
 """
 
@@ -159,53 +157,6 @@ class NetworkObjective:
         if self._restricted:
             return H[np.ix_(self.indices, self.indices)]
         return H
-
-
-@dataclasses.dataclass(frozen=True)
-class YunResNet:
-    """``h_0 = x``, ``h_l = h_{l-1} + V_l phi(U_l h_{l-1})``, ``f(x) = w^T h_L(x)``.
-
-    Parameters ``(U_l, V_l)`` for each block and ``w``; ``W_0 = I`` and the
-    biases are pinned at 0.  ``skip=False`` gives ``f(x) = w^T V_L phi(U_L ...)``.
-    """
-
-    d_x: int
-    hidden: tuple[int, ...]
-    activation: str = "tanh"
-    skip: bool = True
-
-    @property
-    def resnest(self) -> ResNEst:
-        return ResNEst(ParamLayout(self.d_x, self.d_x, 1, tuple(self.hidden)),
-                       self.activation, skip=self.skip)
-
-    @property
-    def trainable(self) -> list[str]:
-        names = []
-        for i in range(1, len(self.hidden) + 1):
-            names += [f"U{i}", f"W{i}"]
-        return [*names, "Wout"]
-
-    def full_theta(self, t: np.ndarray) -> np.ndarray:
-        lay = self.resnest.layout
-        th = np.zeros(lay.n_params)
-        th[lay.slices["W0"]] = np.eye(self.d_x).ravel()
-        th[lay.subset_indices(self.trainable)] = t
-        return th
-
-    def objective(self, X: Any, Y: Any, loss: str = "squared", **kw: Any) -> NetworkObjective:
-        Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
-        return self.resnest.objective(X, Y, loss, subset=self.trainable,
-                                      theta=self.full_theta(np.zeros(self.n_params)), **kw)
-
-    @property
-    def n_params(self) -> int:
-        return int(self.resnest.layout.subset_indices(self.trainable).size)
-
-    def split(self, t: np.ndarray) -> dict[str, np.ndarray]:
-        """``{'U1', 'W1' (= V_1), ..., 'Wout' (= w^T)}`` views of a trainable vector."""
-        views = self.resnest.layout.views(self.full_theta(t))
-        return {name: views[name] for name in self.trainable}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -462,6 +413,8 @@ class TwoLayerResNEst(_Embedded):
             slot += k
         return th
 
+
+from .yun import YunResNet  # noqa: E402  (yun builds on ResNEst)
 
 MODELS = ("ResNEst", "TwoLayerResNEst", "AResNEst", "DenseNEst", "YunResNet", "LinearPredictor")
 __all__ = [
