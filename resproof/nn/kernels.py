@@ -74,6 +74,13 @@ def _bounds(N, nch, c):
 
 
 @njit(cache=True)
+def _tasks(nch):
+    """Parallel tasks for ``nch`` chunks: none for one chunk (run in the caller's thread,
+    no thread-pool round trip)."""
+    return nch if nch > 1 else 0
+
+
+@njit(cache=True)
 def _sum_parts(parts):
     """The rows of ``parts`` added in row order."""
     out = parts[0].copy()
@@ -147,7 +154,10 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     Rs = W[nch * P:nch * (P + 1)]
     base = nch * (P + 1)
     inv = 1.0 / N
-    for c in prange(nch):
+    if nch == 1:
+        Rs[0] = loss_grad_rows(th, lay, X, Y, acode, ap, lcode, lp, skip, inv,
+                               W[base:base + per], parts[0], want_g)
+    for c in prange(_tasks(nch)):
         a, b = _bounds(N, nch, c)
         Rs[c] = loss_grad_rows(th, lay, X[a:b], Y[a:b], acode, ap, lcode, lp, skip, inv,
                                W[base + c * per:base + (c + 1) * per], parts[c], want_g)
@@ -174,7 +184,11 @@ def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     MUB, pos = _take(W, pos, (nz,))
     NUB, pos = _take(W, pos, (nz,))
     nch = _chunks(N)
-    for c in prange(nch):
+    if nch == 1:
+        forward_rows(th, lay, X, acode, ap, skip, 0, N, XS, ZB, VB, S1B, S2B)
+        backward_rows(th, lay, Y, lcode, lp, skip, 0, N, N, XS, S1B, G, Hl, LAM, MUB, NUB,
+                      np.empty((N, N_o)))
+    for c in prange(_tasks(nch)):
         a, b = _bounds(N, nch, c)
         forward_rows(th, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B)
         backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB,
@@ -202,7 +216,10 @@ def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
         W = np.empty(need)
     parts = W[:nch * P].reshape((nch, P))
     base = nch * P
-    for c in prange(nch):
+    if nch == 1:
+        hvp_rows(th, lay, X, skip, v, 0, N, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
+                 W[base:base + per], parts[0])
+    for c in prange(_tasks(nch)):
         a, b = _bounds(N, nch, c)
         hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
                  W[base + c * per:base + (c + 1) * per], parts[c])
@@ -220,6 +237,14 @@ def _same(a, b):
     return True
 
 
+@njit(cache=True)
+def _same_data(th, th0, X, X0, Y, Y0, ap, ap0, lp, lp0, lay, lay0):
+    """Whether every array equals its remembered copy (one compiled call: the state
+    cache is asked once per HVP)."""
+    return (_same(th, th0) and _same(lay, lay0) and _same(X, X0) and _same(Y, Y0)
+            and _same(ap, ap0) and _same(lp, lp0))
+
+
 def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """:func:`backward_states`, remembered for the last ``(theta, data)`` seen.
 
@@ -227,55 +252,79 @@ def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
     adjoint states do not depend on ``v``, so they are computed once.  The key is
     compared by value (a copy is kept), so a changed array is never served stale.
     """
-    key = (int(acode), int(lcode), float(skip))
-    arrays = (th, lay, X, Y, ap, lp)
+    key = (int(acode), int(lcode), float(skip), th.shape, X.shape, Y.shape)
     hit = getattr(_LOCAL, "states", None)
-    if hit is not None and hit[0] == key and all(
-            a.dtype == b.dtype and a.shape == b.shape and _same(a, b)
-            for a, b in zip(arrays, hit[1], strict=True)):
-        return hit[2]
+    if hit is not None and hit[0] == key:
+        th0, lay0, X0, Y0, ap0, lp0 = hit[1]
+        if _same_data(th, th0, X, X0, Y, Y0, ap, ap0, lp, lp0, lay, lay0):
+            return hit[2]
     # the slot's buffer is reused: the states it held are being replaced
     _LOCAL.states = None
     st, _LOCAL.sbuf = _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, _work("sbuf"))
-    _LOCAL.states = (key, tuple(a.copy() for a in arrays), st)
+    _LOCAL.states = (key, tuple(a.copy() for a in (th, lay, X, Y, ap, lp)), st)
     return st
 
 
 _BLAS: list = []
 
 
-def _blas_libs() -> list:
-    """threadpoolctl controllers of the BLAS that numba's ``np.dot`` calls (scipy's
-    OpenBLAS; every BLAS found if it cannot be told apart), looked up once."""
+def _blas_threads() -> tuple:
+    """``(get, set)`` for the thread count of the BLAS that numba's ``np.dot`` and
+    :mod:`resproof.nn.blas` call (SciPy's OpenBLAS), looked up once.
+
+    OpenBLAS's own ``openblas_get/set_num_threads`` are called through ctypes
+    (0.3 us against 6 us through threadpoolctl's controller objects: this runs
+    twice per HVP); other BLAS go through threadpoolctl."""
     if not _BLAS:
         import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS numba binds to)
         from threadpoolctl import ThreadpoolController
 
         libs = [lc for lc in ThreadpoolController().lib_controllers if lc.user_api == "blas"]
         mark = os.sep + "scipy.libs" + os.sep
-        _BLAS.append([lc for lc in libs if mark in lc.filepath] or libs)
+        libs = [lc for lc in libs if mark in lc.filepath] or libs
+        _BLAS.append(_direct_openblas(libs) or _controllers(libs))
     return _BLAS[0]
+
+
+def _direct_openblas(libs) -> tuple | None:
+    if len(libs) != 1 or libs[0].internal_api != "openblas":
+        return None
+    for prefix in ("scipy_", ""):
+        for suffix in ("", "64_"):
+            get = getattr(libs[0].dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            put = getattr(libs[0].dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                return get, put
+    return None
+
+
+def _controllers(libs) -> tuple:
+    def get() -> int:
+        return max(lc.get_num_threads() for lc in libs)
+
+    def put(n: int) -> None:
+        for lc in libs:
+            lc.set_num_threads(n)
+
+    return get, put
 
 
 def _one_thread(kernel, *args):
     """``kernel(*args)`` with its BLAS on one thread, the caller's setting restored.
 
-    The products here are skinny (inner sizes 4..32); on two cores OpenBLAS's
-    second thread costs more than it gives (3.5x slower for size L when the other
-    core is busy, measured), and one thread makes every result thread-independent
-    by construction.
+    The products here are skinny (inner sizes 4..32) and the kernels run their
+    own threads over sample chunks; OpenBLAS threads inside them would only
+    contend (3.5x slower for size L when the other core is busy, measured).
     """
-    libs = _blas_libs()
-    old = [lc.get_num_threads() for lc in libs]
-    for lc, n in zip(libs, old, strict=True):
-        if n != 1:
-            lc.set_num_threads(1)
+    get, put = _blas_threads()
+    old = get()
+    if old != 1:
+        put(1)
     try:
         return kernel(*args)
     finally:
-        for lc, n in zip(libs, old, strict=True):
-            if n != 1:
-                lc.set_num_threads(n)
+        if old != 1:
+            put(old)
 
 
 _LOCAL = threading.local()
