@@ -199,7 +199,7 @@ def lanczos(matvec: Matvec, v0: np.ndarray, which: str, k: int, tol: float, max_
         count += 1
         steps += 1
         beta = _extend(basis, w)
-        if not np.isfinite(beta):
+        if not math.isfinite(beta):
             raise FloatingPointError(f"non-finite Lanczos coefficient after {count} products")
         theta, S = _wanted(basis, which, k)
         n = basis.n
