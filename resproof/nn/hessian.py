@@ -1,332 +1,300 @@
 """The full Hessian of a ResNEst risk, assembled from its Kronecker structure.
 
-Every weight ``W_a`` enters only through its node ``y_a = W_a u_a``, so for any
-function ``phi`` of the parameters ``dphi/dW_a[r, c] = dphi/deps_a[r] u_a[c]``
-(``eps_a`` an additive perturbation of the node).  Applied to
-``phi = dR/dW_a = delta_a u_a^T`` this gives, for every pair of parameter groups,
+Every weight enters only through a node ``y_A = W_A u_A`` (the bias ``b_i`` is
+the last column of ``[U_i b_i]`` against the input ``[x_{i-1}; 1]``), so for any
+function ``phi`` of the parameters ``dphi/dW_A[r, c] = dphi/deps_A[r] u_A[c]``
+(``eps_A`` an additive perturbation of the node).  Applied to
+``phi = dR/dW_A = delta_A u_A^T`` this gives, for every pair of nodes ``A >= B``
+(in the order ``e_0, z_1, w_1, ..., z_L, w_L, e_out``),
 
-    H[(a, r, c), (b, r', c')] = sum_n ( G_n[a r, b r'] u_a[c]
-                                        + delta_a[r] du_a[c]/deps_b[r'] ) u_b[c'],
+    H[(A, r, c), (B, r', c')] = sum_n ( G_n[A r, B r'] u_A[c]
+                                        + delta_A[r] du_A[c]/deps_B[r'] ) u_B[c'],
 
-with ``G_n`` the curvature of the node perturbations.  :func:`assemble` works on
-the forward and adjoint states of :mod:`resproof.nn.kernels` (which calls it).
+with ``G_n = F_n^T C_n F_n`` the curvature of the node perturbations (``F_n``
+the Jacobian of the curvature rows, outputs and ``z_i``).  :func:`assemble`
+works on the forward and adjoint states of :mod:`resproof.nn.kernels`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from .blas import gemm, new_scratch
 from .buffers import _block, _bv, _mat, _sum_k, _take
+
+# columns of the node table (:func:`_nodes`)
+_D0, _R, _C, _CJ, _Q0, _U0, _J0, _JS, _RHO, _KO = range(10)
+
+#: Parallel bins of node-pair tasks per chunk, a constant: reading the thread
+#: count in a compiled kernel would prevent caching.  Which bin a pair lands in
+#: changes nothing in how it is computed.
+BINS = 4
 
 
 @njit(cache=True)
-def _groups(lay):
-    """Parameter groups of the Kronecker assembly, one row each:
-    ``(param offset, node offset, r, c, input kind, input index)``.
+def _nodes(lay):
+    """Node table, one row per node ``e_0, z_1, w_1, ..., z_L, w_L, e_out``.
 
-    A group is a weight ``W_a`` (``r x c``) entering only through the node
-    ``y_a = W_a u_a``; input kinds: 0 the data ``x``, 1 the state ``x_j``,
-    2 the constant 1 (a bias), 3 the activation ``v_i``.  Node offsets index
-    the node perturbations ``eps = (e_0, z_1, w_1, ..., z_L, w_L, e_out)``.
+    Columns: ``d0`` (offset in the node space ``D``), ``r`` (width), ``c`` (input
+    width), ``cj`` (input columns that depend on earlier nodes), ``q0`` (offset in
+    the node-ordered parameters), ``u0`` (first input row), ``j0``, ``js`` (first
+    row and row length of ``du/deps`` in the Jacobian store), ``rho`` (curvature
+    rows that reach the node: a prefix, outputs first, then ``z_L, ..., z_1``),
+    ``ko`` (column offset of the block's ``s'``).
     """
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    out = np.zeros((3 * L + 2, 6), dtype=np.int64)
-    out[0] = (lay[4], 0, M, N_in, 0, 0)
-    node = M
+    nd = np.zeros((2 * L + 2, 10), dtype=np.int64)
+    rho = N_o + _sum_k(lay)
+    nd[0, _R], nd[0, _C], nd[0, _RHO] = M, N_in, rho
+    d, q, u, j = M, M * N_in, N_in, 0
     for i in range(L):
-        K, oU, ob, oW, ko = _block(lay, i)
-        out[1 + 3 * i] = (oU, node, K, M, 1, i)
-        out[2 + 3 * i] = (ob, node, K, 1, 2, 0)
-        out[3 + 3 * i] = (oW, node + K, M, K, 3, i)
-        node += K + M
-    out[3 * L + 1] = (lay[5], node, N_o, M, 1, L)
+        K, ko = _block(lay, i)[0], _block(lay, i)[4]
+        z, w = 1 + 2 * i, 2 + 2 * i
+        # z_i: input [x_{i-1}; 1]; dx_{i-1}/deps is stored up to its producer (e_0 or w_{i-1})
+        dp = nd[z - 1, _D0]
+        nd[z] = (d, K, M + 1, M, q, u, j - M * dp, dp, rho, ko)
+        d, q, u = d + K, q + K * (M + 1), u + M + 1
+        rho -= K
+        # w_i: input v_i; stored: dv_i/deps, then dx_i/deps (both over the nodes up to z_i)
+        nd[w] = (d, M, K, K, q, u, j, d, rho, ko)
+        j += (K + M) * d
+        d, q, u = d + M, q + M * K, u + K
+    e = 2 * L + 1
+    dp = nd[e - 1, _D0]
+    nd[e] = (d, N_o, M, M, q, u, j - M * dp, dp, N_o, 0)
+    return nd
+
+
+@njit(cache=True)
+def _param_index(lay, nd):
+    """``theta`` index of each node-ordered parameter ``(A, r, c)`` (row-major in ``r, c``)."""
+    N_in, M, L = lay[0], lay[1], lay[3]
+    out = np.empty(lay[6], dtype=np.int64)
+    for j in range(M * N_in):
+        out[j] = lay[4] + j
+    for i in range(L):
+        K, oU, ob, oW = _block(lay, i)[:4]
+        q = nd[1 + 2 * i, _Q0]
+        for r in range(K):
+            for c in range(M):
+                out[q + r * (M + 1) + c] = oU + r * M + c
+            out[q + r * (M + 1) + M] = ob + r
+        q = nd[2 + 2 * i, _Q0]
+        for j in range(M * K):
+            out[q + j] = oW + j
+    q = nd[2 * L + 1, _Q0]
+    for j in range(lay[2] * M):
+        out[q + j] = lay[5] + j
     return out
 
 
 @njit(cache=True)
-def _node_of(lay, g):
-    """Node index (``0 = e_0, 1 + 2i = z_i, 2 + 2i = w_i, 2L + 1 = e_out``) of group ``g``."""
-    L = lay[3]
-    if g == 0:
-        return 0
-    if g == 3 * L + 1:
-        return 2 * L + 1
-    i = (g - 1) // 3
-    return 1 + 2 * i if (g - 1) % 3 < 2 else 2 + 2 * i
-
-
-@njit(cache=True, error_model="numpy")
-def _node_jacobians_t(th, lay, skip, s1T, W, pos):
-    """Sample-innermost Jacobians of the chunk's states w.r.t. the node perturbations.
-
-    ``SJ_j[m, d, n] = dx_j[m] / deps_d`` (``M x Dx_j x Nc``, ``Dx_j`` the start of
-    the node after ``x_j``: later columns are zero and not stored); ``ZJ_i``,
-    ``VJ_i = s'(z_i) ZJ_i`` (``K_i x Dz_i x Nc``) likewise, as flat buffers with
-    offsets ``so`` and ``zo``.  ``s1T`` is ``s'`` (``sum K x Nc``).
-    """
-    M, L = lay[1], lay[3]
-    Nc = s1T.shape[1]
-    so = np.empty(L + 1, dtype=np.int64)
-    zo = np.empty(L, dtype=np.int64)
-    dx = M
-    ns = M * M * Nc
-    nz = 0
-    so[0] = 0
-    for i in range(L):
+def _curvature_rows(lay, nd):
+    """First row of each curvature row's Jacobian in the store ``F`` (``D`` rows for
+    an output, ``d0(z_i) + K_i`` for a row of ``z_i``), and the total."""
+    N_o, L = lay[2], lay[3]
+    D = nd[2 * L + 1, _D0] + N_o
+    R = N_o + _sum_k(lay)
+    fo = np.empty(R + 1, dtype=np.int64)
+    f = 0
+    for o in range(N_o):
+        fo[o] = f
+        f += D
+    rho = N_o
+    for i in range(L - 1, -1, -1):
         K = _block(lay, i)[0]
-        zo[i] = nz
-        nz += K * (dx + K) * Nc
-        dx += K + M
-        so[i + 1] = ns
-        ns += M * dx * Nc
-    SJ, pos = _take(W, pos, (ns,))
-    ZJ, pos = _take(W, pos, (nz,))
-    VJ, pos = _take(W, pos, (nz,))
-    T, pos = _take(W, pos, (M * dx * Nc,))
-    SJ[:] = 0.0
-    ZJ[:] = 0.0
-    s0 = SJ[0:M * M * Nc].reshape((M, M, Nc))
-    for m in range(M):
-        s0[m, m, :] = 1.0
-    dx = M
-    for i in range(L):
-        K, oU, ob, oW, ko = _block(lay, i)
-        dz = dx + K
-        sp = SJ[so[i]:so[i] + M * dx * Nc].reshape((M, dx * Nc))
-        z = ZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
-        vj = VJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
-        t = T[:K * dx * Nc].reshape((K, dx * Nc))
-        np.dot(_mat(th, oU, K, M), sp, t)
-        t = t.reshape((K, dx, Nc))
-        for k in range(K):
-            z[k, :dx, :] = t[k]
-            z[k, dx + k, :] = 1.0
-            s = s1T[ko + k]
-            for d in range(dz):
-                zr = z[k, d]
-                vr = vj[k, d]
-                for n in range(Nc):
-                    vr[n] = s[n] * zr[n]
-        x = SJ[so[i + 1]:so[i + 1] + M * (dz + M) * Nc].reshape((M, dz + M, Nc))
-        t2 = T[:M * dz * Nc].reshape((M, dz * Nc))
-        np.dot(_mat(th, oW, M, K), vj.reshape((K, dz * Nc)), t2)
-        t2 = t2.reshape((M, dz, Nc))
-        spr = sp.reshape((M, dx, Nc))
-        for m in range(M):
-            x[m, :dz, :] = t2[m]
-            if skip != 0.0:
-                for d in range(dx):
-                    xr = x[m, d]
-                    pr = spr[m, d]
-                    for n in range(Nc):
-                        xr[n] += skip * pr[n]
-            x[m, dz + m, :] = 1.0
-        dx = dz + M
-    return SJ, so, ZJ, VJ, zo, pos
+        for _ in range(K):
+            fo[rho] = f
+            f += nd[1 + 2 * i, _D0] + K
+            rho += 1
+    fo[R] = f
+    return fo
 
 
-@njit(cache=True, error_model="numpy")
-def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
-    """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
-
-    Every weight ``W_a`` enters only through its node ``y_a = W_a u_a``, so
-    ``dphi/dW_a[r, c] = dphi/deps_a[r] u_a[c]`` for any function ``phi``.
-    Applied to ``phi = dR/dW_a = delta_a u_a^T``::
-
-        H[(a, r, c), (b, r', c')] = sum_n ( G_n[a r, b r'] u_a[c]
-                                            + delta_a[r] du_a[c]/deps_b[r'] ) u_b[c'],
-
-    with ``delta = dR/deps`` and ``G_n = d^2 R_n / deps^2 = J_o^T l'' J_o +
-    sum_i J_{z_i}^T diag(nu_i s''(z_i)) J_{z_i}`` the curvature of the node
-    perturbations.  Per pair of nodes the needed block of ``G_n`` is summed over
-    the curvature rows whose Jacobian reaches the later node (later columns are
-    zero), vectorised over the samples; each block pair is then two matrix
-    products over the samples: ``O(N P^2)`` work in all, against ``O(N P^2 R)``
-    for stacking per-sample Jacobians of the ``R = N_o + sum K`` curvature rows.
-    Samples are processed in chunks of ``chunk`` to bound memory; the lower block
-    triangle is computed and mirrored, so ``H`` is exactly symmetric.  The states
-    are those of :func:`~resproof.nn.kernels.backward_states`; temporaries come from the work buffer
-    ``W`` (returned, grown if it was too small).
-    """
-    N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    P = lay[6]
+@njit(cache=True)
+def _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT):
+    """Columns ``a:b`` of the chunk at ``n0``, sample-innermost: inputs ``u_A`` (rows
+    ``u0..``), adjoints ``delta = dR/deps``, ``s'`` and the curvature weights ``nu s''``."""
+    M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
-    grp = _groups(lay)
-    ng = grp.shape[0]
-    sum_k = _sum_k(lay)
-    D = M + sum_k + L * M + N_o
-    nn = 2 * L + 2
-    nstart = np.empty(nn + 1, dtype=np.int64)   # node d-ranges
-    nstart[0] = 0
+    _transpose(UT[0:lay[0]], X, n0, a, b)
+    _transpose(dl[0:M], LAM[0], n0, a, b)
     for i in range(L):
-        K = _block(lay, i)[0]
-        nstart[1 + 2 * i] = M + i * M + _block(lay, i)[4]
-        nstart[2 + 2 * i] = nstart[1 + 2 * i] + K
-    nstart[nn - 1] = D - N_o
-    nstart[nn] = D
-    rmax = max(M, N_o)
-    for i in range(L):
-        rmax = max(rmax, _block(lay, i)[0])
-    cmax = max(N_in, rmax)
-    H = np.zeros((P, P))
-    chunk = max(1, min(chunk, N))
-    ns = M * M
-    nz = 0
-    for i in range(L):
-        nz += _block(lay, i)[0] * (nstart[2 + 2 * i])
-        ns += M * (nstart[3 + 2 * i] if i + 1 < L else D - N_o)
-    need = chunk * (3 * nz + ns + M * (D - N_o) + 2 * N_o * D + 2 * rmax * cmax
-                    + rmax * rmax + cmax * cmax + 3 * sum_k + N_in + (L + 1) * M + 1 + D)
-    if W.size < need:
-        W = np.empty(need)
-    for n0 in range(0, N, chunk):
-        n1 = min(N, n0 + chunk)
-        Nc = n1 - n0
-        # per-chunk, sample-innermost inputs, adjoints and curvature weights
-        s1T, pos = _take(W, 0, (sum_k, Nc))
-        cT, pos = _take(W, pos, (sum_k, Nc))
-        VT, pos = _take(W, pos, (sum_k, Nc))
-        for i in range(L):
-            K, oU, ob, oW, ko = _block(lay, i)
-            s1, s2 = _bv(S1B, N, ko, K), _bv(S2B, N, ko, K)
-            nu, v = _bv(NUB, N, ko, K), _bv(VB, N, ko, K)
+        K, ko = _block(lay, i)[0], _block(lay, i)[4]
+        z, w = nd[1 + 2 * i], nd[2 + 2 * i]
+        _transpose(UT[z[_U0]:z[_U0] + M], XS[i], n0, a, b)
+        UT[z[_U0] + M, a:b] = 1.0
+        _transpose(UT[w[_U0]:w[_U0] + K], _bv(VB, N, ko, K), n0, a, b)
+        _transpose(dl[z[_D0]:z[_D0] + K], _bv(MUB, N, ko, K), n0, a, b)
+        _transpose(dl[w[_D0]:w[_D0] + M], LAM[i + 1], n0, a, b)
+        s1, s2, nu = _bv(S1B, N, ko, K), _bv(S2B, N, ko, K), _bv(NUB, N, ko, K)
+        for n in range(a, b):
             for k in range(K):
+                s1T[ko + k, n] = s1[n0 + n, k]
+                cT[ko + k, n] = nu[n0 + n, k] * s2[n0 + n, k]
+    e = nd[2 * L + 1]
+    _transpose(UT[e[_U0]:e[_U0] + M], XS[L], n0, a, b)
+    _transpose(dl[e[_D0]:e[_D0] + N_o], G, n0, a, b)
+
+
+@njit(cache=True)
+def _transpose(out, A, n0, a, b):
+    """``out[:, a:b] = A[n0 + a : n0 + b].T``."""
+    for n in range(a, b):
+        row = A[n0 + n]
+        for m in range(out.shape[0]):
+            out[m, n] = row[m]
+
+
+@njit(cache=True)
+def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, scr):
+    """Sample-innermost Jacobians w.r.t. the node perturbations of the samples
+    ``n0 + a .. n0 + b`` (``F, CF, J, T`` have ``b - a`` columns).
+
+    ``J`` stores ``dx_i/deps`` over the nodes before the producer of ``x_i``
+    (``e_0`` or ``w_i``, against which it is the identity, not stored) and
+    ``dv_i/deps = s'_i dz_i/deps`` over the nodes up to ``z_i``; ``F`` the
+    curvature rows ``dyhat/deps`` (all ``D`` nodes) and ``dz_i/deps``, ``CF``
+    the same rows times their weights ``l''`` and ``nu_i s''_i``::
+
+        dz_i/deps = [U_i dx_{i-1}/deps, U_i, I],
+        dx_i/deps = [sigma dx_{i-1}/deps, sigma I, 0] + W_i dv_i/deps.
+    """
+    M, N_o, L = lay[1], lay[2], lay[3]
+    Nc = b - a
+    for i in range(L):
+        K, oU, _, oW, ko = _block(lay, i)
+        z, w = nd[1 + 2 * i], nd[2 + 2 * i]
+        dp = z[_JS]                      # start of the producer of x_{i-1}
+        dz = z[_D0] + K
+        rho = N_o + _zrows_after(lay, i)
+        U = _mat(th, oU, K, M)
+        if dp > 0:
+            t = T[:K * dp].reshape((K, dp * Nc))
+            gemm(U, False, J[z[_J0]:z[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
+        for k in range(K):
+            f = F[fo[rho + k]:fo[rho + k] + dz]
+            if dp > 0:
+                f[:dp] = T[k * dp:(k + 1) * dp]
+            for m in range(M):
+                f[dp + m] = U[k, m]
+            f[dp + M:] = 0.0
+            f[z[_D0] + k] = 1.0
+            v = J[w[_J0] + k * dz:w[_J0] + (k + 1) * dz]
+            s = s1T[ko + k, a:b]
+            for d in range(dz):
+                _scaled_row(v[d], s, f[d])
+        xs = J[w[_J0] + K * dz:w[_J0] + K * dz + M * dz]
+        gemm(_mat(th, oW, M, K), False, J[w[_J0]:w[_J0] + K * dz].reshape((K, dz * Nc)), False,
+             xs.reshape((M, dz * Nc)), 0.0, scr)
+        if skip != 0.0:
+            for m in range(M):
+                for d in range(dp):
+                    _axpy_row(xs[m * dz + d], skip, J[z[_J0] + m * dp + d])
+                xr = xs[m * dz + dp + m]
                 for n in range(Nc):
-                    s1T[ko + k, n] = s1[n0 + n, k]
-                    cT[ko + k, n] = nu[n0 + n, k] * s2[n0 + n, k]
-                    VT[ko + k, n] = v[n0 + n, k]
-        XT, pos = _take(W, pos, (N_in, Nc))
-        XT[:] = X[n0:n1].T
-        XST, pos = _take(W, pos, (L + 1, M, Nc))
-        for j in range(L + 1):
-            XST[j] = XS[j, n0:n1].T
-        ones, pos = _take(W, pos, (1, Nc))
-        ones[:] = 1.0
-        delta, pos = _take(W, pos, (D, Nc))
-        delta[0:M] = LAM[0, n0:n1].T
-        for i in range(L):
-            K, oU, ob, oW, ko = _block(lay, i)
-            a = nstart[1 + 2 * i]
-            delta[a:a + K] = _bv(MUB, N, ko, K)[n0:n1].T
-            delta[a + K:a + K + M] = LAM[i + 1, n0:n1].T
-        delta[D - N_o:D] = G[n0:n1].T
-        SJ, so, ZJ, VJ, zo, pos = _node_jacobians_t(th, lay, skip, s1T, W, pos)
-        # curvature rows: outputs (and l'' times them), z_i (and nu s'' times them)
-        Dx = D - N_o
-        OJ, pos = _take(W, pos, (N_o, D, Nc))
-        OJ[:] = 0.0
-        OJ[:, :Dx, :] = np.dot(_mat(th, lay[5], N_o, M),
-                               SJ[so[L]:so[L] + M * Dx * Nc].reshape((M, Dx * Nc))
-                               ).reshape((N_o, Dx, Nc))
-        for o in range(N_o):
-            OJ[o, Dx + o, :] = 1.0
-        WOJ, pos = _take(W, pos, (N_o, D, Nc))
-        WOJ[:] = 0.0
-        for o in range(N_o):
-            for q in range(N_o):
-                for d in range(D):
-                    w, r = WOJ[o, d], OJ[q, d]
-                    for n in range(Nc):
-                        w[n] += Hl[n0 + n, o, q] * r[n]
-        WZJ, pos = _take(W, pos, (ZJ.size,))
-        for i in range(L):
-            K, oU, ob, oW, ko = _block(lay, i)
-            dz = nstart[2 + 2 * i]
-            z = ZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
-            wz = WZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
-            for k in range(K):
-                c = cT[ko + k]
-                for d in range(dz):
-                    zr, wr = z[k, d], wz[k, d]
-                    for n in range(Nc):
-                        wr[n] = c[n] * zr[n]
-        # first term: per node pair the G_n block, then one product per group pair
-        KT, pos = _take(W, pos, (cmax * cmax, Nc))
-        GTbuf, pos = _take(W, pos, (rmax * rmax * Nc,))
-        JTbuf, pos = _take(W, pos, (rmax * cmax * Nc,))
-        DTbuf, pos = _take(W, pos, (rmax * cmax * Nc,))
-        for A in range(nn):
-            sA, rA = nstart[A], nstart[A + 1] - nstart[A]
-            for B in range(A + 1):
-                sB, rB = nstart[B], nstart[B + 1] - nstart[B]
-                GT = GTbuf[:rA * rB * Nc].reshape((rA * rB, Nc))
-                GT[:] = 0.0
-                for r in range(rA):
-                    for r2 in range(rB):
-                        acc = GT[r * rB + r2]
-                        for o in range(N_o):
-                            x1, x2 = OJ[o, sA + r], WOJ[o, sB + r2]
-                            for n in range(Nc):
-                                acc[n] += x1[n] * x2[n]
-                        for i in range(L):
-                            K = _block(lay, i)[0]
-                            dz = nstart[2 + 2 * i]
-                            if dz <= sA:
-                                continue
-                            z = ZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
-                            wz = WZJ[zo[i]:zo[i] + K * dz * Nc].reshape((K, dz, Nc))
-                            for k in range(K):
-                                x1, x2 = z[k, sA + r], wz[k, sB + r2]
-                                for n in range(Nc):
-                                    acc[n] += x1[n] * x2[n]
-                for a in range(ng):
-                    if _node_of(lay, a) != A:
-                        continue
-                    pa, na, ra, ca, ka, ia = grp[a]
-                    ua = _input_t(ka, ia, XT, XST, VT, ones, lay)
-                    for b in range(a + 1):
-                        if _node_of(lay, b) != B:
-                            continue
-                        pb, nb, rb, cb, kb, ib = grp[b]
-                        ub = _input_t(kb, ib, XT, XST, VT, ones, lay)
-                        kt = KT[:ca * cb]
-                        _outer_rows(kt, ua, ub)
-                        T1 = np.dot(GT, kt.T)
-                        for r in range(ra):
-                            for c in range(ca):
-                                hr = H[pa + r * ca + c]
-                                for r2 in range(rb):
-                                    t1 = T1[r * rb + r2]
-                                    for c2 in range(cb):
-                                        hr[pb + r2 * cb + c2] += t1[c * cb + c2]
-        # second term: inputs that are states or activations, against earlier nodes
-        for a in range(ng):
-            pa, na, ra, ca, ka, ia = grp[a]
-            if ka != 1 and ka != 3:
-                continue
-            # d u_a / d eps over the nodes before a's (states: SJ; activations: VJ)
-            if ka == 1:
-                J = SJ[so[ia]:so[ia] + ca * na * Nc].reshape((ca, na, Nc))
-            else:
-                J = VJ[zo[ia]:zo[ia] + ca * na * Nc].reshape((ca, na, Nc))
-            for b in range(a):
-                pb, nb, rb, cb, kb, ib = grp[b]
-                if nb >= na:
-                    continue
-                ub = _input_t(kb, ib, XT, XST, VT, ones, lay)
-                JT = JTbuf[:ca * rb * Nc].reshape((ca * rb, Nc))
-                for c in range(ca):
-                    JT[c * rb:(c + 1) * rb] = J[c, nb:nb + rb]
-                DT = DTbuf[:ra * cb * Nc].reshape((ra * cb, Nc))
-                _outer_rows(DT, delta[na:na + ra], ub)
-                T2 = np.dot(JT, DT.T)
-                for r in range(ra):
-                    for c in range(ca):
-                        hr = H[pa + r * ca + c]
-                        for r2 in range(rb):
-                            t2 = T2[c * rb + r2]
-                            for c2 in range(cb):
-                                hr[pb + r2 * cb + c2] += t2[r * cb + c2]
-    # mirror the lower block triangle
-    for a in range(ng):
-        pa, na, ra, ca, ka, ia = grp[a]
-        for b in range(a):
-            pb, nb, rb, cb, kb, ib = grp[b]
-            for i in range(pa, pa + ra * ca):
-                for j in range(pb, pb + rb * cb):
-                    H[j, i] = H[i, j]
-    return H, W
+                    xr[n] += skip
+    # outputs: dyhat/deps = [W_out dx_L/deps, W_out, I]
+    e = nd[2 * L + 1]
+    dp = e[_JS]
+    D = e[_D0] + N_o
+    Wout = _mat(th, lay[5], N_o, M)
+    if dp > 0:
+        t = T[:N_o * dp].reshape((N_o, dp * Nc))
+        gemm(Wout, False, J[e[_J0]:e[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
+    for o in range(N_o):
+        f = F[fo[o]:fo[o] + D]
+        if dp > 0:
+            f[:dp] = T[o * dp:(o + 1) * dp]
+        for m in range(M):
+            f[dp + m] = Wout[o, m]
+        f[dp + M:] = 0.0
+        f[e[_D0] + o] = 1.0
+    hq = T[0]
+    for o in range(N_o):
+        c = CF[fo[o]:fo[o] + D]
+        for q in range(N_o):
+            for n in range(Nc):
+                hq[n] = Hl[n0 + a + n, o, q]
+            f = F[fo[q]:fo[q] + D]
+            for d in range(D):
+                if q == 0:
+                    _scaled_row(c[d], hq, f[d])
+                else:
+                    _fma_row(c[d], hq, f[d])
+    rho = N_o
+    for i in range(L - 1, -1, -1):
+        K, ko = _block(lay, i)[0], _block(lay, i)[4]
+        for k in range(K):
+            s = cT[ko + k, a:b]
+            for j in range(fo[rho], fo[rho + 1]):
+                _scaled_row(CF[j], s, F[j])
+            rho += 1
+
+
+@njit(cache=True)
+def _zrows_after(lay, i):
+    """Rows of ``z_{i+2}, ..., z_L`` (they come first in the curvature store)."""
+    out = 0
+    for j in range(i + 1, lay[3]):
+        out += _block(lay, j)[0]
+    return out
+
+
+@njit(cache=True)
+def _scaled_row(out, s, x):
+    for n in range(out.shape[0]):
+        out[n] = s[n] * x[n]
+
+
+@njit(cache=True)
+def _fma_row(out, s, x):
+    for n in range(out.shape[0]):
+        out[n] += s[n] * x[n]
+
+
+@njit(cache=True)
+def _axpy_row(out, a, x):
+    for n in range(out.shape[0]):
+        out[n] += a * x[n]
+
+
+@njit(cache=True)
+def _curvature_block(out, Fs, CFs, fo, nrho, dA, rA, dB, rB, diag):
+    """``out[(r, r'), n] = G_n[A r, B r'] = sum_rho F[rho, dA + r, n] CF[rho, dB + r', n]``
+    over the ``nrho`` rows that reach node ``A`` (pairs ``r >= r'`` only if ``diag``);
+    ``Fs, CFs``: the stores of consecutive parts of the samples."""
+    p = 0
+    for r in range(rA):
+        for r2 in range(r + 1 if diag else rB):
+            n0 = 0
+            for h in range(len(Fs)):
+                F, CF = Fs[h], CFs[h]
+                acc = out[p, n0:n0 + F.shape[1]]
+                _dot_rows(acc, F, CF, fo, nrho, dA + r, dB + r2)
+                n0 += F.shape[1]
+            p += 1
+
+
+@njit(cache=True)
+def _dot_rows(acc, F, CF, fo, nrho, da, db):
+    """``acc = sum_{rho < nrho} F[fo[rho] + da] * CF[fo[rho] + db]`` (rows of samples)."""
+    acc[:] = 0.0
+    rho = 0
+    while rho + 4 <= nrho:
+        a0, b0 = F[fo[rho] + da], CF[fo[rho] + db]
+        a1, b1 = F[fo[rho + 1] + da], CF[fo[rho + 1] + db]
+        a2, b2 = F[fo[rho + 2] + da], CF[fo[rho + 2] + db]
+        a3, b3 = F[fo[rho + 3] + da], CF[fo[rho + 3] + db]
+        for n in range(acc.shape[0]):
+            acc[n] += (a0[n] * b0[n] + a1[n] * b1[n]) + (a2[n] * b2[n] + a3[n] * b3[n])
+        rho += 4
+    while rho < nrho:
+        a0, b0 = F[fo[rho] + da], CF[fo[rho] + db]
+        for n in range(acc.shape[0]):
+            acc[n] += a0[n] * b0[n]
+        rho += 1
 
 
 @njit(cache=True)
@@ -342,13 +310,209 @@ def _outer_rows(out, A, B):
 
 
 @njit(cache=True)
-def _input_t(kind, idx, XT, XST, VT, ones, lay):
-    """The input ``u`` of a group, sample-innermost (``c x Nc``)."""
-    if kind == 0:
-        return XT
-    if kind == 1:
-        return XST[idx]
-    if kind == 2:
-        return ones
-    K, oU, ob, oW, ko = _block(lay, idx)
-    return VT[ko:ko + K]
+def _pair(A, B, nd, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, scr):
+    """Block ``(A, B)`` (``A >= B``) of ``H`` from one chunk of samples: added to
+    ``H`` (assigned if ``first``), mirrored into the upper triangle if ``last``.
+
+    First term: ``G_n[A r, B r']`` against ``u_A[c] u_B[c']`` in one product
+    over the samples.  Second term, ``delta_A[r] du_A[c]/deps_B[r'] u_B[c']``:
+    ``du_A/deps_B`` is the identity if ``B`` produces ``x = u_A``, ``diag(s')``
+    if ``A = w_i, B = z_i``, dense otherwise (one more product over the samples).
+    """
+    Nc = UT.shape[1]
+    dA, rA, cA, qA, uA = nd[A, _D0], nd[A, _R], nd[A, _C], nd[A, _Q0], nd[A, _U0]
+    dB, rB, cB, qB, uB = nd[B, _D0], nd[B, _R], nd[B, _C], nd[B, _Q0], nd[B, _U0]
+    diag = A == B
+    m = rA * (rA + 1) // 2 if diag else rA * rB
+    Gb, pos = _take(S, 0, (m, Nc))
+    _curvature_block(Gb, Fs, CFs, fo, nd[A, _RHO], dA, rA, dB, rB, diag)
+    Ku, pos = _take(S, pos, (cA * cB, Nc))
+    _outer_rows(Ku, UT[uA:uA + cA], UT[uB:uB + cB])
+    T1, pos = _take(S, pos, (m, cA * cB))
+    gemm(Gb, False, Ku, True, T1, 0.0, scr)
+    p = 0
+    for r in range(rA):
+        for r2 in range(r + 1 if diag else rB):
+            for c in range(cA):
+                h = H[pidx[qA + r * cA + c]]
+                t = T1[p, c * cB:(c + 1) * cB]
+                j0 = qB + r2 * cB
+                c2end = c + 1 if diag and r2 == r else cB
+                if first:
+                    for c2 in range(c2end):
+                        h[pidx[j0 + c2]] = t[c2]
+                else:
+                    for c2 in range(c2end):
+                        h[pidx[j0 + c2]] += t[c2]
+            p += 1
+    cj = nd[A, _CJ]
+    if B < A and cj > 0:
+        dA_rows = dl[dA:dA + rA]
+        uBr = UT[uB:uB + cB]
+        if B == A - 1 and A % 2 == 0:
+            # A = w_i, B = z_i: du_A[c]/deps_B[r'] = s'[c] if c == r'
+            Ds, pos = _take(S, pos, (rA * cA, Nc))
+            _outer_rows(Ds, dA_rows, s1T[nd[A, _KO]:nd[A, _KO] + cA])
+            T2, pos = _take(S, pos, (rA * cA, cB))
+            gemm(Ds, False, uBr, True, T2, 0.0, scr)
+            for r in range(rA):
+                for c in range(cA):
+                    _add_run(H, pidx, qA + r * cA + c, qB + c * cB, T2[r * cA + c])
+        elif B == A - 1:
+            # u_A = x produced by B: du_A[c]/deps_B[r'] = 1 if c == r'
+            T2, pos = _take(S, pos, (rA, cB))
+            gemm(dA_rows, False, uBr, True, T2, 0.0, scr)
+            for r in range(rA):
+                for c in range(cj):
+                    _add_run(H, pidx, qA + r * cA + c, qB + c * cB, T2[r])
+        else:
+            Dt, pos = _take(S, pos, (rA * cB, Nc))
+            _outer_rows(Dt, dA_rows, uBr)
+            JT, pos = _take(S, pos, (cj * rB, Nc))
+            j0, js = nd[A, _J0], nd[A, _JS]
+            n0 = 0
+            for J in Js:
+                for c in range(cj):
+                    JT[c * rB:(c + 1) * rB, n0:n0 + J.shape[1]] = \
+                        J[j0 + c * js + dB:j0 + c * js + dB + rB]
+                n0 += J.shape[1]
+            T2, pos = _take(S, pos, (rA * cB, cj * rB))
+            gemm(Dt, False, JT, True, T2, 0.0, scr)
+            for r in range(rA):
+                for c in range(cj):
+                    h = H[pidx[qA + r * cA + c]]
+                    for r2 in range(rB):
+                        t = T2[r * cB:(r + 1) * cB, c * rB + r2]
+                        j0 = qB + r2 * cB
+                        for c2 in range(cB):
+                            h[pidx[j0 + c2]] += t[c2]
+    if last:
+        for i in range(qA, qA + rA * cA):
+            pi = pidx[i]
+            for j in range(qB, qB + rB * cB if not diag else i):
+                H[pidx[j], pi] = H[pi, pidx[j]]
+
+
+@njit(cache=True)
+def _add_run(H, pidx, i, j0, t):
+    """``H[i, j0 + c] += t[c]`` (node-ordered indices)."""
+    h = H[pidx[i]]
+    for c in range(t.shape[0]):
+        h[pidx[j0 + c]] += t[c]
+
+
+@njit(cache=True)
+def _schedule(nd, T):
+    """Node pairs ``A >= B`` dealt to ``T`` bins, the costliest first, each to the
+    least loaded bin: ``(pairs, bin starts)``.  Only the load balance depends on
+    ``T``; every pair is computed the same way in any bin."""
+    nn = nd.shape[0]
+    npairs = nn * (nn + 1) // 2
+    pairs = np.empty((npairs, 2), dtype=np.int64)
+    cost = np.empty(npairs)
+    p = 0
+    for A in range(nn):
+        for B in range(A + 1):
+            rA, cA, rB, cB = nd[A, _R], nd[A, _C], nd[B, _R], nd[B, _C]
+            cost[p] = rA * rB * (cA * cB + nd[A, _RHO]) * (2.0 if B < A else 1.0)
+            pairs[p] = (A, B)
+            p += 1
+    order = np.argsort(-cost, kind="mergesort")
+    load = np.zeros(T)
+    owner = np.empty(npairs, dtype=np.int64)
+    for p in order:
+        b = np.argmin(load)
+        owner[p] = b
+        load[b] += cost[p]
+    starts = np.zeros(T + 1, dtype=np.int64)
+    for p in range(npairs):
+        starts[owner[p] + 1] += 1
+    for b in range(T):
+        starts[b + 1] += starts[b]
+    out = np.empty_like(pairs)
+    fill = starts[:T].copy()
+    for p in order:
+        out[fill[owner[p]]] = pairs[p]
+        fill[owner[p]] += 1
+    return out, starts
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+    """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
+
+    For node pairs ``A >= B`` (module docstring)::
+
+        H[(A, r, c), (B, r', c')] = sum_n ( G_n[A r, B r'] u_A[c]
+                                            + delta_A[r] du_A[c]/deps_B[r'] ) u_B[c'],
+
+    ``delta = dR/deps``, ``G_n = d^2 R_n / deps^2 = J_o^T l'' J_o +
+    sum_i J_{z_i}^T diag(nu_i s''(z_i)) J_{z_i}``.  Per chunk of ``chunk`` samples
+    the Jacobians ``du/deps`` and ``J_o, J_{z_i}`` are formed sample-innermost,
+    the two halves of the chunk on parallel threads; then each node pair is one
+    task (its block of ``G_n``, one product over the samples for each term), the
+    tasks dealt to :data:`BINS` parallel bins.  Each entry of
+    ``H`` is computed by one task in a fixed order (chunks in order), so ``H`` does
+    not depend on the number of threads; the lower triangle is mirrored, so ``H``
+    is exactly symmetric.  Temporaries come from the work buffer ``W`` (returned,
+    grown if it was too small).
+    """
+    M, N_o = lay[1], lay[2]
+    N = X.shape[0]
+    nd = _nodes(lay)
+    pidx = _param_index(lay, nd)
+    fo = _curvature_rows(lay, nd)
+    nn = nd.shape[0]
+    e = nd[nn - 1]
+    D = e[_D0] + N_o
+    sum_k = _sum_k(lay)
+    nU = e[_U0] + M
+    nJ = e[_J0] + M * e[_JS]
+    rmax, cmax, tmax = 0, 0, max(1, N_o * e[_JS])
+    for A in range(nn):
+        rmax, cmax = max(rmax, nd[A, _R]), max(cmax, nd[A, _C])
+    for z in range(1, nn - 1, 2):
+        tmax = max(tmax, nd[z, _R] * nd[z, _JS])
+    chunk = max(1, min(chunk, N))
+    pairs, starts = _schedule(nd, BINS)
+    rc = rmax * cmax
+    per = chunk * (2 * rc + rmax * rmax + cmax * cmax) + 2 * rc * rc
+    per_part = (2 * fo[-1] + nJ + tmax) * ((chunk + 1) // 2)
+    base = chunk * (nU + D + 2 * sum_k) + 2 * per_part
+    if W.size < base + BINS * per:
+        W = np.empty(base + BINS * per)
+    H = np.empty((th.size, th.size))
+    for n0 in range(0, N, chunk):
+        Nc = min(N, n0 + chunk) - n0
+        UT, pos = _take(W, 0, (nU, Nc))
+        dl, pos = _take(W, pos, (D, Nc))
+        s1T, pos = _take(W, pos, (sum_k, Nc))
+        cT, pos = _take(W, pos, (sum_k, Nc))
+        half = (Nc + 1) // 2
+        F0, CF0, J0, T0, pos = _part_stores(W, pos, fo[-1], nJ, tmax, half)
+        F1, CF1, J1, T1, pos = _part_stores(W, pos, fo[-1], nJ, tmax, Nc - half)
+        for h in prange(2):
+            a, b = (0, half) if h == 0 else (half, Nc)
+            F, CF, J, T = (F0, CF0, J0, T0) if h == 0 else (F1, CF1, J1, T1)
+            _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT)
+            if b > a:
+                _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, new_scratch())
+        Fs, CFs, Js = (F0, F1), (CF0, CF1), (J0, J1)
+        first, last = n0 == 0, n0 + chunk >= N
+        for b in prange(BINS):
+            S = W[base + b * per:base + (b + 1) * per]
+            scr = new_scratch()
+            for p in range(starts[b], starts[b + 1]):
+                _pair(pairs[p, 0], pairs[p, 1], nd, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
+                      first, last, S, scr)
+    return H, W
+
+
+@njit(cache=True)
+def _part_stores(W, pos, nF, nJ, nT, Nc):
+    """The Jacobian stores ``F, CF, J`` and scratch ``T`` of ``Nc`` samples."""
+    F, pos = _take(W, pos, (nF, Nc))
+    CF, pos = _take(W, pos, (nF, Nc))
+    J, pos = _take(W, pos, (nJ, Nc))
+    T, pos = _take(W, pos, (nT, Nc))
+    return F, CF, J, T, pos

@@ -1,0 +1,48 @@
+"""The Kronecker Hessian assembly: thread-count independence and several sample chunks."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from resproof.nn.models import ResNEst
+
+
+def hessians_by_thread_count(obj, theta):
+    """``obj.hessian(theta)`` with numba on one thread and on all of them."""
+    before = numba.get_num_threads()
+    runs = []
+    try:
+        for n in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(n)
+            runs.append(obj.hessian(theta))
+    finally:
+        numba.set_num_threads(before)
+    return runs
+
+
+def test_hessian_is_bitwise_the_same_on_one_and_on_all_threads():
+    from resproof.nn.instances import resnest_tanh
+
+    inst = resnest_tanh("S", 0)
+    one, all_ = hessians_by_thread_count(inst.objective(), inst.theta)
+    assert np.array_equal(one, all_)
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_hessian_over_several_chunks_matches_hvp_and_threads(skip):
+    """Unequal block widths, N over four chunks of 256 (the last one short)."""
+    rng = np.random.default_rng(7)
+    model = ResNEst.build(5, 9, 3, (6, 2, 4), activation="tanh", skip=skip)
+    X = rng.standard_normal((900, 5))
+    Y = rng.standard_normal((900, 3))
+    theta = 0.4 * rng.standard_normal(model.n_params)
+    obj = model.objective(X, Y)
+    assert obj.chunk < X.shape[0]
+    one, all_ = hessians_by_thread_count(obj, theta)
+    assert np.array_equal(one, all_)
+    assert np.array_equal(one, one.T)
+    scale = np.abs(one).max()
+    for v in np.random.default_rng(8).standard_normal((3, theta.size)):
+        np.testing.assert_allclose(obj.hvp(theta, v), one @ v, rtol=1e-12, atol=1e-13 * scale)
