@@ -53,6 +53,10 @@ from ..errors import SearchFailed
 _EPS = float(np.finfo(np.float64).eps)
 #: ARPACK's floor of the relative tolerance's scale, ``eps^(2/3)``.
 _EPS23 = _EPS ** (2.0 / 3.0)
+#: No Ritz pair is accepted before this many steps (ARPACK's default ``ncv`` for one
+#: pair): a start vector nearly orthogonal to the wanted eigenvector
+#: gets this many steps to show it before a neighbour's converged pair can stop the run.
+MIN_STEPS = 20
 #: ``beta_j <= _BREAKDOWN * ||T||`` is a breakdown (rounding level of the reorthogonalisation).
 _BREAKDOWN = 1e3 * _EPS
 
@@ -172,7 +176,8 @@ def lanczos(matvec: Matvec, v0: np.ndarray, which: str, k: int, tol: float, max_
     ``1 <= k <= P``, ``max_basis <= P`` and ``max_basis >= k + 2`` unless it
     is ``P``); ``rng`` draws the start vectors of the blocks after a
     breakdown.  Returns when every wanted pair has a true residual
-    ``||H y - theta y|| <= tol * max(eps^(2/3), |theta|)``, when the basis
+    ``||H y - theta y|| <= tol * max(eps^(2/3), |theta|)`` (tested from
+    :data:`MIN_STEPS` steps on), when the basis
     spans an invariant subspace holding the wanted pairs (``tol`` may then be
     below rounding), or after ``max_restarts`` thick restarts.
 
@@ -219,7 +224,7 @@ def lanczos(matvec: Matvec, v0: np.ndarray, which: str, k: int, tol: float, max_
             return done(theta, Y, residuals,
                         LanczosStop.CONVERGED if converged else LanczosStop.INVARIANT)
         estimates = beta * np.abs(S[-1])
-        if (n >= hold_until and theta.size == k
+        if (n >= hold_until and steps >= MIN_STEPS and theta.size == k
                 and (estimates <= margin * _threshold(theta, tol)).all()):
             Y, residuals = _confirm(matvec, basis, theta, S)
             count += k
