@@ -62,6 +62,10 @@ from .small import _loss_grad_small, _small
 #: does not depend on the number of threads.
 CHUNK = 512
 
+#: Multiply-adds per pass (``N M sum K``) from which chunks run on parallel threads:
+#: size L (16.8 M) is threaded, size M (0.5 M) is not.
+PARALLEL_WORK = 1 << 22
+
 
 @njit(cache=True)
 def _chunks(N):
@@ -71,13 +75,6 @@ def _chunks(N):
 @njit(cache=True)
 def _bounds(N, nch, c):
     return (c * N) // nch, ((c + 1) * N) // nch
-
-
-@njit(cache=True)
-def _tasks(nch):
-    """Parallel tasks for ``nch`` chunks: none for one chunk (run in the caller's thread,
-    no thread-pool round trip)."""
-    return nch if nch > 1 else 0
 
 
 @njit(cache=True)
@@ -140,37 +137,75 @@ def _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     return R, g, W
 
 
+@njit(cache=True)
+def _threaded(lay, N):
+    """Whether the chunks run on parallel threads: more than one chunk, and passes of at
+    least :data:`PARALLEL_WORK` multiply-adds.  Below that a parallel region costs more
+    than it saves, and on a busy machine each one may wait a scheduler time slice
+    (4-8 ms measured: a 0.3 ms size-M gradient took 4-8 ms).  Serial or threaded, the
+    chunks and the order their parts are added in are the same: so are the bits."""
+    return _chunks(N) > 1 and N * lay[1] * max(_sum_k(lay), 1) >= PARALLEL_WORK
+
+
+@njit(cache=True)
+def _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g):
+    N, P = X.shape[0], th.size
+    per = _need(lay, (N + nch - 1) // nch)
+    base = nch * (P + 1) + c * per
+    a, b = _bounds(N, nch, c)
+    Rs[c] = loss_grad_rows(th, lay, X[a:b], Y[a:b], acode, ap, lcode, lp, skip, 1.0 / N,
+                           W[base:base + per], parts[c], want_g)
+
+
 @njit(cache=True, parallel=True)
+def _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g):
+    for c in prange(nch):
+        _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g)
+
+
+@njit(cache=True)
 def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     """``(R, dR/dtheta)`` (an empty gradient unless ``want_g``) and the work buffer,
-    the samples in chunks (:data:`CHUNK`) on parallel threads."""
+    the samples in chunks (:data:`CHUNK`), threaded if :func:`_threaded`."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
-    per = _need(lay, (N + nch - 1) // nch)
-    need = nch * (per + P + 1)
+    need = nch * (_need(lay, (N + nch - 1) // nch) + P + 1)
     if W.size < need:
         W = np.empty(need)
     parts = W[:nch * P].reshape((nch, P))
     Rs = W[nch * P:nch * (P + 1)]
-    base = nch * (P + 1)
-    inv = 1.0 / N
-    if nch == 1:
-        Rs[0] = loss_grad_rows(th, lay, X, Y, acode, ap, lcode, lp, skip, inv,
-                               W[base:base + per], parts[0], want_g)
-    for c in prange(_tasks(nch)):
-        a, b = _bounds(N, nch, c)
-        Rs[c] = loss_grad_rows(th, lay, X[a:b], Y[a:b], acode, ap, lcode, lp, skip, inv,
-                               W[base + c * per:base + (c + 1) * per], parts[c], want_g)
+    if _threaded(lay, N):
+        _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g)
+    else:
+        for c in range(nch):
+            _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs,
+                             want_g)
     R = 0.0
     for c in range(nch):
         R += Rs[c]
     return R, _sum_parts(parts) if want_g else np.empty(0), W
 
 
+@njit(cache=True)
+def _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
+    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
+    N = X.shape[0]
+    a, b = _bounds(N, nch, c)
+    forward_rows(th, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B)
+    backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB,
+                  np.empty((b - a, lay[2])))
+
+
 @njit(cache=True, parallel=True)
+def _backward_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
+    for c in prange(nch):
+        _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
+
+
+@njit(cache=True)
 def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     """:func:`backward_states` into the work buffer ``W`` (returned, grown if too small),
-    the samples in chunks on parallel threads."""
+    the samples in chunks, threaded if :func:`_threaded`."""
     M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     nz = N * _sum_k(lay)
@@ -183,17 +218,14 @@ def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     LAM, pos = _take(W, pos, (L + 1, N, M))
     MUB, pos = _take(W, pos, (nz,))
     NUB, pos = _take(W, pos, (nz,))
+    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
     nch = _chunks(N)
-    if nch == 1:
-        forward_rows(th, lay, X, acode, ap, skip, 0, N, XS, ZB, VB, S1B, S2B)
-        backward_rows(th, lay, Y, lcode, lp, skip, 0, N, N, XS, S1B, G, Hl, LAM, MUB, NUB,
-                      np.empty((N, N_o)))
-    for c in prange(_tasks(nch)):
-        a, b = _bounds(N, nch, c)
-        forward_rows(th, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B)
-        backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB,
-                      np.empty((b - a, N_o)))
-    return (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB), W
+    if _threaded(lay, N):
+        _backward_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
+    else:
+        for c in range(nch):
+            _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
+    return st, W
 
 
 @njit(cache=True)
@@ -204,25 +236,39 @@ def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
     return _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0))[0]
 
 
+@njit(cache=True)
+def _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts):
+    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
+    N, P = X.shape[0], th.size
+    per = _need(lay, (N + nch - 1) // nch)
+    base = nch * P + c * per
+    a, b = _bounds(N, nch, c)
+    hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
+             W[base:base + per], parts[c])
+
+
 @njit(cache=True, parallel=True)
+def _hvp_threads(nch, th, lay, X, skip, v, st, W, parts):
+    for c in prange(nch):
+        _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
+
+
+@njit(cache=True)
 def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
-    """``H v`` from the states of :func:`backward_states`, the samples in chunks on
-    parallel threads (:func:`resproof.nn.passes.hvp_rows`)."""
+    """``H v`` from the states of :func:`backward_states`, the samples in chunks
+    (:func:`resproof.nn.passes.hvp_rows`), threaded if :func:`_threaded`."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
-    per = _need(lay, (N + nch - 1) // nch)
-    need = nch * (per + P)
+    need = nch * (_need(lay, (N + nch - 1) // nch) + P)
     if W.size < need:
         W = np.empty(need)
     parts = W[:nch * P].reshape((nch, P))
-    base = nch * P
-    if nch == 1:
-        hvp_rows(th, lay, X, skip, v, 0, N, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
-                 W[base:base + per], parts[0])
-    for c in prange(_tasks(nch)):
-        a, b = _bounds(N, nch, c)
-        hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
-                 W[base + c * per:base + (c + 1) * per], parts[c])
+    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
+    if _threaded(lay, N):
+        _hvp_threads(nch, th, lay, X, skip, v, st, W, parts)
+    else:
+        for c in range(nch):
+            _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
     return _sum_parts(parts), W
 
 

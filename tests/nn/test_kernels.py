@@ -110,16 +110,17 @@ def test_results_do_not_depend_on_blas_threads():
         assert np.array_equal(a, b)
 
 
-def chunked_problem(N=1100, activation="tanh", loss="squared"):
-    """Wide enough for the BLAS path and more samples than one chunk."""
-    from resproof.nn.kernels import CHUNK
+def chunked_problem(loss="squared"):
+    """More samples than one chunk, and enough work per pass for the threaded path."""
+    from resproof.nn.kernels import CHUNK, _threaded
 
-    assert N > 2 * CHUNK
     rng = np.random.default_rng(5)
-    model = ResNEst.build(5, 20, 3, (17, 6), activation=activation)
+    N = 1300
+    model = ResNEst.build(5, 48, 3, (40, 40), activation="tanh")
+    assert N > 2 * CHUNK and _threaded(model.layout.offsets, N)
     X = rng.standard_normal((N, 5))
     Y = rng.standard_normal((N, 3)) if loss != "logistic" else rng.choice([-1.0, 1.0], (N, 3))
-    return model, X, Y, 0.4 * rng.standard_normal(model.n_params)
+    return model, X, Y, 0.4 * rng.standard_normal(model.n_params) / np.sqrt(10)
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
@@ -131,7 +132,7 @@ def test_chunked_kernels_are_the_sample_weighted_sum_of_their_parts(loss):
     whole = model.objective(X, Y, loss)
     R, g = whole.loss_grad(theta)
     Hv = whole.hvp(theta, v)
-    parts = [slice(0, 300), slice(300, 800), slice(800, N)]
+    parts = [slice(0, 300), slice(300, 800), slice(800, N)]  # one chunk each: serial
     R_sum, g_sum, Hv_sum = 0.0, np.zeros_like(g), np.zeros_like(Hv)
     for s in parts:
         w = (s.stop - s.start) / N
