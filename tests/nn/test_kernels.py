@@ -117,7 +117,8 @@ def chunked_problem(loss="squared"):
     rng = np.random.default_rng(5)
     N = 1300
     model = ResNEst.build(5, 48, 3, (40, 40), activation="tanh")
-    assert N > 2 * CHUNK and _threaded(model.layout.offsets, N)
+    assert N > 2 * CHUNK
+    assert _threaded(model.layout.offsets, N)
     X = rng.standard_normal((N, 5))
     Y = rng.standard_normal((N, 3)) if loss != "logistic" else rng.choice([-1.0, 1.0], (N, 3))
     return model, X, Y, 0.4 * rng.standard_normal(model.n_params) / np.sqrt(10)
@@ -163,3 +164,18 @@ def test_chunked_kernels_do_not_depend_on_the_thread_count():
         numba.set_num_threads(before)
     for a, b in zip(*runs, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_a_busy_machine_changes_the_threads_not_the_bits(monkeypatch):
+    from resproof.nn import kernels
+
+    model, X, Y, theta = chunked_problem()
+    v = np.random.default_rng(3).standard_normal(theta.size)
+    runs = []
+    for busy in (False, True):
+        monkeypatch.setattr(kernels, "_machine_busy", lambda busy=busy: busy)
+        obj = model.objective(X, Y)
+        runs.append((obj.loss_grad(theta)[1], obj.hvp(theta, v)))
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a, b)
+    assert isinstance(kernels._LOAD[3], bool)
