@@ -76,12 +76,23 @@ def run_bench(size: str = "S") -> dict[str, Any]:
         "lambda_min_lanczos": float(ritz.values[0]),
         "lanczos_residual": float(ritz.residuals[0]),
         "timings_ms": timings, "compile_s": compile_s, "thm1": None,
+        "threads": _threads(),
     }
     if size == "S":
         from .claims.thm1_sweep import sweep
 
         result["thm1"] = sweep(range(20))
     return result
+
+
+def _threads() -> dict[str, Any]:
+    """numba's thread count and whether other processes kept the machine busy at the end
+    of the timings (the kernels then run on one thread: see resproof.nn.kernels)."""
+    import numba
+
+    from .nn import kernels
+
+    return {"numba": numba.get_num_threads(), "busy": kernels._machine_busy()}
 
 
 def format_bench(result: dict[str, Any]) -> str:
@@ -92,6 +103,8 @@ def format_bench(result: dict[str, Any]) -> str:
              f" (Lanczos {result['lambda_min_lanczos']:.15g},"
              f" residual {result['lanczos_residual']:.1e})",
              f"  compile    {result['compile_s']:.2f} s (not in the timings)",
+             f"  threads    {result['threads']['numba']}"
+             + (" (machine busy: kernels ran on one)" if result["threads"]["busy"] else ""),
              "  median wall time, ms:"]
     for name, value in result["timings_ms"].items():
         lines.append(f"    {name:<11} " + ("-" if value is None else f"{value:.4g}"))
