@@ -11,8 +11,11 @@ function ``phi`` of the parameters ``dphi/dW_A[r, c] = dphi/deps_A[r] u_A[c]``
                                         + delta_A[r] du_A[c]/deps_B[r'] ) u_B[c'],
 
 with ``G_n = F_n^T C_n F_n`` the curvature of the node perturbations (``F_n``
-the Jacobian of the curvature rows, outputs and ``z_i``).  :func:`assemble`
-works on the forward and adjoint states of :mod:`resproof.nn.kernels`.
+the Jacobian of the curvature rows, outputs and ``z_i``).  The rows of ``delta``
+and ``G_n`` of ``w_i`` are a constant map of those of the later ``z_j`` and the
+output (:func:`_bases`), so both terms are formed in these fewer rows and mapped
+afterwards.  :func:`assemble` works on the forward and adjoint states of
+:mod:`resproof.nn.kernels`.
 """
 
 from __future__ import annotations
@@ -64,6 +67,64 @@ def _nodes(lay):
     dp = nd[e - 1, _D0]
     nd[e] = (d, N_o, M, M, q, u, j - M * dp, dp, N_o, 0)
     return nd
+
+
+@njit(cache=True)
+def _bases(th, lay, nd, skip):
+    """Row bases of the nodes in the first and the second term: ``(nb, bas, RM, ro,
+    rhoD)``.
+
+    ``eps_{w_i}`` perturbs ``x_i``, which reaches the risk only through ``z_{i+1}``
+    and ``x_{i+1}``, so ``delta_{w_i} = U_{i+1}^T delta_{z_{i+1}} + sigma
+    delta_{w_{i+1}}`` (``delta_{w_L} = W_out^T delta_out``), and so are the rows of
+    ``G_n``: ``[delta, G_n]_{w_i} = R_{w_i} [delta, G_n]_{z_{i+1}, ..., z_L, out}``,
+
+        R_{w_i} = [U_{i+1}^T, sigma U_{i+2}^T, ..., sigma^{L-i} W_out^T],
+
+    a constant map.  Node ``w_i`` takes these ``rho(w_i)`` rows as its basis when
+    they are fewer than its ``M`` own.  ``bas[A, :nb[A]]``: basis rows in the node
+    space; ``RM[ro[A]:ro[A + 1]]``: ``R_A`` (``r x nb``, row-major; empty for a node
+    that is its own basis); ``rhoD``: curvature rows that reach each node row.
+    """
+    M, N_o, L = lay[1], lay[2], lay[3]
+    nn = nd.shape[0]
+    e = nd[nn - 1]
+    D = e[_D0] + N_o
+    rhoD = np.empty(D, dtype=np.int64)
+    nb = nd[:, _R].copy()
+    for A in range(nn):
+        rhoD[nd[A, _D0]:nd[A, _D0] + nd[A, _R]] = nd[A, _RHO]
+        if A % 2 == 0 and 0 < A < nn - 1 and nd[A, _RHO] < M:
+            nb[A] = nd[A, _RHO]
+    bas = np.zeros((nn, nb.max()), dtype=np.int64)
+    ro = np.zeros(nn + 1, dtype=np.int64)
+    for A in range(nn):
+        ro[A + 1] = ro[A] + (nd[A, _R] * nb[A] if nb[A] < nd[A, _R] else 0)
+        for x in range(nb[A]):
+            bas[A, x] = nd[A, _D0] + x
+    RM = np.zeros(ro[nn])
+    for i in range(L):
+        A = 2 + 2 * i
+        if ro[A + 1] == ro[A]:
+            continue
+        R = RM[ro[A]:ro[A + 1]].reshape((M, nb[A]))
+        x, s = 0, 1.0
+        for j in range(i + 1, L):
+            K, oU = _block(lay, j)[0], _block(lay, j)[1]
+            U = _mat(th, oU, K, M)
+            for k in range(K):
+                bas[A, x] = nd[1 + 2 * j, _D0] + k
+                for r in range(M):
+                    R[r, x] = s * U[k, r]
+                x += 1
+            s *= skip
+        Wout = _mat(th, lay[5], N_o, M)
+        for o in range(N_o):
+            bas[A, x] = e[_D0] + o
+            for r in range(M):
+                R[r, x] = s * Wout[o, r]
+            x += 1
+    return nb, bas, RM, ro, rhoD
 
 
 @njit(cache=True)
@@ -261,18 +322,21 @@ def _axpy_row(out, a, x):
 
 
 @njit(cache=True)
-def _curvature_block(out, Fs, CFs, fo, nrho, dA, rA, dB, rB, diag):
-    """``out[(r, r'), n] = G_n[A r, B r'] = sum_rho F[rho, dA + r, n] CF[rho, dB + r', n]``
-    over the ``nrho`` rows that reach node ``A`` (pairs ``r >= r'`` only if ``diag``);
-    ``Fs, CFs``: the stores of consecutive parts of the samples."""
+def _curvature_block(out, Fs, CFs, fo, rhoD, xa, xb, diag):
+    """``out[(i, j), n] = G_n[xa[i], xb[j]] = sum_rho F[rho, xa[i], n] CF[rho, xb[j], n]``
+    over the rows ``rho`` that reach both (pairs ``i >= j`` only if ``diag``);
+    ``xa, xb``: rows of the node space, ``Fs, CFs``: the stores of consecutive
+    parts of the samples."""
     p = 0
-    for r in range(rA):
-        for r2 in range(r + 1 if diag else rB):
+    for i in range(xa.shape[0]):
+        for j in range(i + 1 if diag else xb.shape[0]):
+            da, db = xa[i], xb[j]
+            nrho = min(rhoD[da], rhoD[db])
             n0 = 0
             for h in range(len(Fs)):
                 F, CF = Fs[h], CFs[h]
                 acc = out[p, n0:n0 + F.shape[1]]
-                _dot_rows(acc, F, CF, fo, nrho, dA + r, dB + r2)
+                _dot_rows(acc, F, CF, fo, nrho, da, db)
                 n0 += F.shape[1]
             p += 1
 
@@ -310,64 +374,87 @@ def _outer_rows(out, A, B):
 
 
 @njit(cache=True)
-def _pair(A, B, nd, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, scr):
+def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, scr):
     """Block ``(A, B)`` (``A >= B``) of ``H`` from one chunk of samples: added to
     ``H`` (assigned if ``first``), mirrored into the upper triangle if ``last``.
 
-    First term: ``G_n[A r, B r']`` against ``u_A[c] u_B[c']`` in one product
-    over the samples.  Second term, ``delta_A[r] du_A[c]/deps_B[r'] u_B[c']``:
-    ``du_A/deps_B`` is the identity if ``B`` produces ``x = u_A``, ``diag(s')``
-    if ``A = w_i, B = z_i``, dense otherwise (one more product over the samples).
+    With the row bases of :func:`_bases` (``x`` of ``A``, ``y`` of ``B``) the block
+    is ``H_AB = (R_A (x) I) Y``, ``Y[(x, c), (r', c')] = sum_y R_B[r', y] Z[(x, c),
+    (y, c')] + delta_x du_A[c]/deps_B[r'] u_B[c']`` summed over the samples.
+    First term ``Z``: ``G_n[x, y]`` against ``u_A[c] u_B[c']`` in one product over
+    the samples.  Second term: ``du_A/deps_B`` is the identity if ``B`` produces
+    ``x = u_A``, ``diag(s')`` if ``A = w_i, B = z_i``, dense otherwise (one more
+    product over the samples).
     """
+    nb, bas, RM, ro, rhoD = bases
     Nc = UT.shape[1]
-    dA, rA, cA, qA, uA = nd[A, _D0], nd[A, _R], nd[A, _C], nd[A, _Q0], nd[A, _U0]
-    dB, rB, cB, qB, uB = nd[B, _D0], nd[B, _R], nd[B, _C], nd[B, _Q0], nd[B, _U0]
+    rA, cA, qA, uA = nd[A, _R], nd[A, _C], nd[A, _Q0], nd[A, _U0]
+    rB, cB, qB, uB = nd[B, _R], nd[B, _C], nd[B, _Q0], nd[B, _U0]
+    bA, bB = nb[A], nb[B]
+    redA, redB = ro[A + 1] > ro[A], ro[B + 1] > ro[B]
     diag = A == B
-    m = rA * (rA + 1) // 2 if diag else rA * rB
+    m = bA * (bA + 1) // 2 if diag else bA * bB
     Gb, pos = _take(S, 0, (m, Nc))
-    _curvature_block(Gb, Fs, CFs, fo, nd[A, _RHO], dA, rA, dB, rB, diag)
+    _curvature_block(Gb, Fs, CFs, fo, rhoD, bas[A, :bA], bas[B, :bB], diag)
     Ku, pos = _take(S, pos, (cA * cB, Nc))
     _outer_rows(Ku, UT[uA:uA + cA], UT[uB:uB + cB])
     T1, pos = _take(S, pos, (m, cA * cB))
     gemm(Gb, False, Ku, True, T1, 0.0, scr)
+    # first term in the bases: Z[(x, c), (y, c')], all of it (the diagonal block from its triangle)
+    Z, pos = _take(S, pos, (bA * cA, bB * cB))
     p = 0
-    for r in range(rA):
-        for r2 in range(r + 1 if diag else rB):
+    for x in range(bA):
+        for y in range(x + 1 if diag else bB):
+            t = T1[p]
             for c in range(cA):
-                h = H[pidx[qA + r * cA + c]]
-                t = T1[p, c * cB:(c + 1) * cB]
-                j0 = qB + r2 * cB
-                c2end = c + 1 if diag and r2 == r else cB
-                if first:
-                    for c2 in range(c2end):
-                        h[pidx[j0 + c2]] = t[c2]
-                else:
-                    for c2 in range(c2end):
-                        h[pidx[j0 + c2]] += t[c2]
+                z = Z[x * cA + c, y * cB:(y + 1) * cB]
+                for c2 in range(cB):
+                    z[c2] = t[c * cB + c2]
+            if diag and y < x:
+                for c in range(cA):
+                    for c2 in range(cB):
+                        Z[y * cB + c2, x * cA + c] = t[c * cB + c2]
             p += 1
+    Y = Z
+    if redB:
+        Y, pos = _take(S, pos, (bA * cA, rB * cB))
+        RB = RM[ro[B]:ro[B + 1]].reshape((rB, bB))
+        for i in range(bA * cA):
+            zi, yi = Z[i], Y[i]
+            for r2 in range(rB):
+                for c2 in range(cB):
+                    acc = 0.0
+                    for y in range(bB):
+                        acc += RB[r2, y] * zi[y * cB + c2]
+                    yi[r2 * cB + c2] = acc
     cj = nd[A, _CJ]
     if B < A and cj > 0:
-        dA_rows = dl[dA:dA + rA]
+        dA, dB = nd[A, _D0], nd[B, _D0]
+        dlA = dl[dA:dA + rA]
+        if redA:
+            dlA, pos = _take(S, pos, (bA, Nc))
+            for x in range(bA):
+                dlA[x] = dl[bas[A, x]]
         uBr = UT[uB:uB + cB]
         if B == A - 1 and A % 2 == 0:
             # A = w_i, B = z_i: du_A[c]/deps_B[r'] = s'[c] if c == r'
-            Ds, pos = _take(S, pos, (rA * cA, Nc))
-            _outer_rows(Ds, dA_rows, s1T[nd[A, _KO]:nd[A, _KO] + cA])
-            T2, pos = _take(S, pos, (rA * cA, cB))
+            Ds, pos = _take(S, pos, (bA * cA, Nc))
+            _outer_rows(Ds, dlA, s1T[nd[A, _KO]:nd[A, _KO] + cA])
+            T2, pos = _take(S, pos, (bA * cA, cB))
             gemm(Ds, False, uBr, True, T2, 0.0, scr)
-            for r in range(rA):
-                for c in range(cA):
-                    _add_run(H, pidx, qA + r * cA + c, qB + c * cB, T2[r * cA + c])
+            for i in range(bA * cA):
+                c = i % cA
+                _add(Y[i, c * cB:(c + 1) * cB], T2[i])
         elif B == A - 1:
             # u_A = x produced by B: du_A[c]/deps_B[r'] = 1 if c == r'
-            T2, pos = _take(S, pos, (rA, cB))
-            gemm(dA_rows, False, uBr, True, T2, 0.0, scr)
-            for r in range(rA):
+            T2, pos = _take(S, pos, (bA, cB))
+            gemm(dlA, False, uBr, True, T2, 0.0, scr)
+            for x in range(bA):
                 for c in range(cj):
-                    _add_run(H, pidx, qA + r * cA + c, qB + c * cB, T2[r])
+                    _add(Y[x * cA + c, c * cB:(c + 1) * cB], T2[x])
         else:
-            Dt, pos = _take(S, pos, (rA * cB, Nc))
-            _outer_rows(Dt, dA_rows, uBr)
+            Dt, pos = _take(S, pos, (bA * cB, Nc))
+            _outer_rows(Dt, dlA, uBr)
             JT, pos = _take(S, pos, (cj * rB, Nc))
             j0, js = nd[A, _J0], nd[A, _JS]
             n0 = 0
@@ -376,16 +463,34 @@ def _pair(A, B, nd, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, scr):
                     JT[c * rB:(c + 1) * rB, n0:n0 + J.shape[1]] = \
                         J[j0 + c * js + dB:j0 + c * js + dB + rB]
                 n0 += J.shape[1]
-            T2, pos = _take(S, pos, (rA * cB, cj * rB))
+            T2, pos = _take(S, pos, (bA * cB, cj * rB))
             gemm(Dt, False, JT, True, T2, 0.0, scr)
-            for r in range(rA):
+            for x in range(bA):
                 for c in range(cj):
-                    h = H[pidx[qA + r * cA + c]]
+                    yr = Y[x * cA + c]
                     for r2 in range(rB):
-                        t = T2[r * cB:(r + 1) * cB, c * rB + r2]
-                        j0 = qB + r2 * cB
+                        t = T2[x * cB:(x + 1) * cB, c * rB + r2]
                         for c2 in range(cB):
-                            h[pidx[j0 + c2]] += t[c2]
+                            yr[r2 * cB + c2] += t[c2]
+    Hb = Y
+    if redA:
+        Hb, pos = _take(S, pos, (rA, cA * rB * cB))
+        RA = RM[ro[A]:ro[A + 1]].reshape((rA, bA))
+        Yx = Y.reshape((bA, cA * rB * cB))
+        for r in range(rA):
+            _axpy_first(Hb[r], RA[r, 0], Yx[0])
+            for x in range(1, bA):
+                _axpy_row(Hb[r], RA[r, x], Yx[x])
+        Hb = Hb.reshape((rA * cA, rB * cB))
+    for i in range(rA * cA):
+        h, t = H[pidx[qA + i]], Hb[i]
+        jend = i + 1 if diag else rB * cB
+        if first:
+            for j in range(jend):
+                h[pidx[qB + j]] = t[j]
+        else:
+            for j in range(jend):
+                h[pidx[qB + j]] += t[j]
     if last:
         for i in range(qA, qA + rA * cA):
             pi = pidx[i]
@@ -394,15 +499,19 @@ def _pair(A, B, nd, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, scr):
 
 
 @njit(cache=True)
-def _add_run(H, pidx, i, j0, t):
-    """``H[i, j0 + c] += t[c]`` (node-ordered indices)."""
-    h = H[pidx[i]]
+def _add(out, t):
     for c in range(t.shape[0]):
-        h[pidx[j0 + c]] += t[c]
+        out[c] += t[c]
 
 
 @njit(cache=True)
-def _schedule(nd, T):
+def _axpy_first(out, a, x):
+    for n in range(out.shape[0]):
+        out[n] = a * x[n]
+
+
+@njit(cache=True)
+def _schedule(nd, nb, T):
     """Node pairs ``A >= B`` dealt to ``T`` bins, the costliest first, each to the
     least loaded bin: ``(pairs, bin starts)``.  Only the load balance depends on
     ``T``; every pair is computed the same way in any bin."""
@@ -413,7 +522,7 @@ def _schedule(nd, T):
     p = 0
     for A in range(nn):
         for B in range(A + 1):
-            rA, cA, rB, cB = nd[A, _R], nd[A, _C], nd[B, _R], nd[B, _C]
+            rA, cA, rB, cB = nb[A], nd[A, _C], nb[B], nd[B, _C]
             cost[p] = rA * rB * (cA * cB + nd[A, _RHO]) * (2.0 if B < A else 1.0)
             pairs[p] = (A, B)
             p += 1
@@ -474,9 +583,10 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
     for z in range(1, nn - 1, 2):
         tmax = max(tmax, nd[z, _R] * nd[z, _JS])
     chunk = max(1, min(chunk, N))
-    pairs, starts = _schedule(nd, BINS)
+    bases = _bases(th, lay, nd, skip)
+    pairs, starts = _schedule(nd, bases[0], BINS)
     rc = rmax * cmax
-    per = chunk * (2 * rc + rmax * rmax + cmax * cmax) + 2 * rc * rc
+    per = chunk * (3 * rc + rmax * rmax + cmax * cmax) + 5 * rc * rc
     per_part = (2 * fo[-1] + nJ + tmax) * ((chunk + 1) // 2)
     base = chunk * (nU + D + 2 * sum_k) + 2 * per_part
     if W.size < base + BINS * per:
@@ -503,7 +613,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             S = W[base + b * per:base + (b + 1) * per]
             scr = new_scratch()
             for p in range(starts[b], starts[b + 1]):
-                _pair(pairs[p, 0], pairs[p, 1], nd, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
+                _pair(pairs[p, 0], pairs[p, 1], nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
                       first, last, S, scr)
     return H, W
 
