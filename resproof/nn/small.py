@@ -3,6 +3,11 @@
 States are stored transposed (``X_i^T``: ``M x N``; block ``i`` of ``Z, V, s'``:
 ``K_i x N``) so that every inner loop runs over the samples and vectorises; no
 BLAS is called (the size-S bench instance; from size M on BLAS wins, measured).
+
+Products ``out = C B`` (:func:`_acc_rows`) take four terms per pass over the
+samples; sums over the samples (the weight gradients) are the eight-lane SIMD
+dot products of :mod:`resproof.nn.fastmath`.  Both have a fixed order, so a
+result depends on neither the machine's vector width nor the thread count.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import fastmath
 from .activations import act_arrays
 from .buffers import _block, _mat, _sum_k, _take
 from .losses import risk
@@ -25,46 +31,154 @@ def _small(lay, N):
     return max(lay[0], lay[1], lay[2], kmax) <= 16 and N * lay[1] * max(kmax, 1) <= 32768
 
 
+@njit(cache=True, inline="always")
+def _coef(C, i, j, trans):
+    return C[j, i] if trans else C[i, j]
+
+
+@njit(cache=True, inline="always")
+def _coefs4(C, i, j, trans):
+    return (_coef(C, i, j, trans), _coef(C, i, j + 1, trans), _coef(C, i, j + 2, trans),
+            _coef(C, i, j + 3, trans))
+
+
+#: Start of ``out`` in :func:`_acc_rows`: zero, the constants ``a``, or ``sigma P``.
+_FRESH, _CONST, _SCALED = 0, 1, 2
+
+
 @njit(cache=True, error_model="numpy")
-def _acc_rows(out, C, B, trans):
-    """``out += C B`` (``trans``: ``C^T B``) over sample rows: ``out`` (``p x N``),
-    ``B`` (``q x N``); the inner loop runs over the samples (SIMD)."""
+def _acc_rows(out, C, B, trans, start, a, P, S):
+    """``out = S * (out_0 + C B)`` (``trans``: ``C^T B``) over feature-major rows:
+    ``out`` (``p x N``), ``B`` (``q x N``); by ``start``, ``out_0`` is 0, the
+    constant ``a[i]`` along row ``i`` or ``a[0] P``; no factor ``S`` if it has no rows.
+
+    Each ``out[i, n]`` adds its ``q`` terms one at a time in order of ``j`` onto
+    ``out_0``, four per pass over the samples.  A pass makes two rows ``e, f``
+    (``f = e`` for the last of an odd ``p``: each is stored after both are
+    computed, so it is stored twice with the same value), so each row of ``B``
+    it loads serves two.  The loops are written out and index the 2-D arrays
+    (row views cost reference counts; a helper per pass costs a third more).
+    """
     p, N = out.shape
     q = B.shape[0]
-    for i in range(p):
-        row = out[i]
-        for j in range(q):
-            c = C[j, i] if trans else C[i, j]
-            b = B[j]
+    sigma = a[0]
+    for e in range(0, p, 2):
+        f = min(e + 1, p - 1)
+        j = 0
+        if start == _SCALED and sigma == 1.0 and q >= 4:
+            c0, c1, c2, c3 = _coefs4(C, e, 0, trans)
+            d0, d1, d2, d3 = _coefs4(C, f, 0, trans)
             for n in range(N):
-                row[n] += c * b[n]
+                b0, b1, b2, b3 = B[0, n], B[1, n], B[2, n], B[3, n]
+                ye = (((P[e, n] + c0 * b0) + c1 * b1) + c2 * b2) + c3 * b3
+                yf = (((P[f, n] + d0 * b0) + d1 * b1) + d2 * b2) + d3 * b3
+                out[e, n] = ye
+                out[f, n] = yf
+            j = 4
+        elif start == _SCALED:
+            for n in range(N):
+                ye, yf = sigma * P[e, n], sigma * P[f, n]
+                out[e, n] = ye
+                out[f, n] = yf
+        elif start == _CONST and q >= 4:
+            c0, c1, c2, c3 = _coefs4(C, e, 0, trans)
+            d0, d1, d2, d3 = _coefs4(C, f, 0, trans)
+            ae, af = a[e], a[f]
+            for n in range(N):
+                b0, b1, b2, b3 = B[0, n], B[1, n], B[2, n], B[3, n]
+                ye = (((ae + c0 * b0) + c1 * b1) + c2 * b2) + c3 * b3
+                yf = (((af + d0 * b0) + d1 * b1) + d2 * b2) + d3 * b3
+                out[e, n] = ye
+                out[f, n] = yf
+            j = 4
+        elif start == _CONST:
+            out[e, :] = a[e]
+            out[f, :] = a[f]
+        elif q >= 4:
+            c0, c1, c2, c3 = _coefs4(C, e, 0, trans)
+            d0, d1, d2, d3 = _coefs4(C, f, 0, trans)
+            for n in range(N):
+                b0, b1, b2, b3 = B[0, n], B[1, n], B[2, n], B[3, n]
+                ye = ((c0 * b0 + c1 * b1) + c2 * b2) + c3 * b3
+                yf = ((d0 * b0 + d1 * b1) + d2 * b2) + d3 * b3
+                out[e, n] = ye
+                out[f, n] = yf
+            j = 4
+        elif q >= 2:
+            c0, c1, d0, d1 = _coef(C, e, 0, trans), _coef(C, e, 1, trans), _coef(C, f, 0, trans), \
+                _coef(C, f, 1, trans)
+            for n in range(N):
+                b0, b1 = B[0, n], B[1, n]
+                ye, yf = c0 * b0 + c1 * b1, d0 * b0 + d1 * b1
+                out[e, n] = ye
+                out[f, n] = yf
+            j = 2
+        else:
+            out[e, :] = 0.0
+            out[f, :] = 0.0
+        while j + 4 <= q:
+            c0, c1, c2, c3 = _coefs4(C, e, j, trans)
+            d0, d1, d2, d3 = _coefs4(C, f, j, trans)
+            for n in range(N):
+                b0, b1, b2, b3 = B[j, n], B[j + 1, n], B[j + 2, n], B[j + 3, n]
+                ye = (((out[e, n] + c0 * b0) + c1 * b1) + c2 * b2) + c3 * b3
+                yf = (((out[f, n] + d0 * b0) + d1 * b1) + d2 * b2) + d3 * b3
+                out[e, n] = ye
+                out[f, n] = yf
+            j += 4
+        while j < q:
+            c0, d0 = _coef(C, e, j, trans), _coef(C, f, j, trans)
+            for n in range(N):
+                b0 = B[j, n]
+                ye, yf = out[e, n] + c0 * b0, out[f, n] + d0 * b0
+                out[e, n] = ye
+                out[f, n] = yf
+            j += 1
+        if S.shape[0] > 0:
+            for n in range(N):
+                ye, yf = out[e, n] * S[e, n], out[f, n] * S[f, n]
+                out[e, n] = ye
+                out[f, n] = yf
 
 
 @njit(cache=True, error_model="numpy")
 def _dot_rows(A, B, g, off):
-    """``g[off + i q + j] = sum_n A[i, n] B[j, n]`` with four fixed partial sums."""
+    """``g[off + i q + j] = sum_n A[i, n] B[j, n]`` (:func:`fastmath.dot` order), two
+    rows of ``A`` against two of ``B`` at a time."""
     p, N = A.shape
     q = B.shape[0]
-    N4 = N - N % 4
-    for i in range(p):
-        a = A[i]
+    for i in range(0, p - 1, 2):
+        for j in range(0, q - 1, 2):
+            s00, s01, s10, s11 = fastmath.dot_2x2(A, B, i * N, j * N, N, N, N)
+            g[off + i * q + j] = s00
+            g[off + i * q + j + 1] = s01
+            g[off + (i + 1) * q + j] = s10
+            g[off + (i + 1) * q + j + 1] = s11
+        if q % 2:
+            for r in range(i, i + 2):
+                g[off + r * q + q - 1] = fastmath.dot(A, B, r * N, (q - 1) * N, N)
+    if p % 2:
         for j in range(q):
-            b = B[j]
-            s0 = s1 = s2 = s3 = 0.0
-            for n in range(0, N4, 4):
-                s0 += a[n] * b[n]
-                s1 += a[n + 1] * b[n + 1]
-                s2 += a[n + 2] * b[n + 2]
-                s3 += a[n + 3] * b[n + 3]
-            for n in range(N4, N):
-                s0 += a[n] * b[n]
-            g[off + i * q + j] = (s0 + s1) + (s2 + s3)
+            g[off + (p - 1) * q + j] = fastmath.dot(A, B, (p - 1) * N, j * N, N)
+
+
+@njit(cache=True, error_model="numpy")
+def _activate(acode, ap, Z, V, S1, S2):
+    """``V = s(Z)``, ``S1 = s'(Z)`` over flat blocks (tanh: ``s''`` is not needed here)."""
+    if acode == 1:
+        fastmath.tanh_pair(Z, V, S1)
+    else:
+        act_arrays(acode, ap, Z, V, S1, S2)
 
 
 @njit(cache=True, error_model="numpy")
 def _forward_small(th, lay, X, acode, ap, skip, W):
-    """Feature-major forward (``X_i^T``: ``M x N``; block ``i`` of ``Z, V, s'``:
-    ``K_i x N`` at ``N ko_i``), with ``Yhat`` returned sample-major."""
+    """Feature-major forward::
+
+        X_0^T = W_0 X^T,  Z_i^T = U_i X_{i-1}^T + b_i,  V_i^T = s(Z_i^T),
+        X_i^T = sigma X_{i-1}^T + W_i V_i^T,  Yhat^T = W_{L+1} X_L^T
+
+    into ``W``: ``X_i^T`` (``M x N``), block ``i`` of ``V, s'`` (``K_i x N`` at ``N ko_i``)."""
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     N = X.shape[0]
     nz = N * _sum_k(lay)
@@ -73,71 +187,93 @@ def _forward_small(th, lay, X, acode, ap, skip, W):
     ZB, pos = _take(W, pos, (nz,))
     VB, pos = _take(W, pos, (nz,))
     S1B, pos = _take(W, pos, (nz,))
-    S2B, pos = _take(W, pos, (nz,))
-    X0T[:] = X.T
-    XT[0] = 0.0
-    _acc_rows(XT[0], _mat(th, lay[4], M, N_in), X0T, False)
+    S2B, pos = _take(W, pos, (nz if acode != 1 else 0,))
+    sk, pos = _take(W, pos, (1,))
+    sk[0] = skip
+    none = X0T[:0]
+    for k in range(N_in):
+        for n in range(N):
+            X0T[k, n] = X[n, k]
+    _acc_rows(XT[0], _mat(th, lay[4], M, N_in), X0T, False, _FRESH, sk, none, none)
     for i in range(L):
         K, oU, ob, oW, ko = _block(lay, i)
-        zT = ZB[N * ko:N * (ko + K)].reshape((K, N))
-        for k in range(K):
-            zT[k] = th[ob + k]
-        _acc_rows(zT, _mat(th, oU, K, M), XT[i], False)
         a, b = N * ko, N * (ko + K)
-        act_arrays(acode, ap, ZB[a:b], VB[a:b], S1B[a:b], S2B[a:b])
-        x = XT[i + 1]
-        x[:] = 0.0
-        if skip != 0.0:
-            for m in range(M):
-                xm, pm = x[m], XT[i, m]
-                for n in range(N):
-                    xm[n] = skip * pm[n]
-        _acc_rows(x, _mat(th, oW, M, K), VB[a:b].reshape((K, N)), False)
+        _acc_rows(ZB[a:b].reshape((K, N)), _mat(th, oU, K, M), XT[i], False, _CONST,
+                  th[ob:ob + K], none, none)
+        _activate(acode, ap, ZB[a:b], VB[a:b], S1B[a:b], S2B[a:b] if acode != 1 else S2B)
+        _acc_rows(XT[i + 1], _mat(th, oW, M, K), VB[a:b].reshape((K, N)), False,
+                  _SCALED if skip != 0.0 else _FRESH, sk, XT[i], none)
     YT, pos = _take(W, pos, (N_o, N))
-    YT[:] = 0.0
-    _acc_rows(YT, _mat(th, lay[5], N_o, M), XT[L], False)
+    _acc_rows(YT, _mat(th, lay[5], N_o, M), XT[L], False, _FRESH, sk, none, none)
+    return XT, X0T, VB, S1B, YT, sk, pos
+
+
+@njit(cache=True, error_model="numpy")
+def _squared_risk(YT, Y, GT):
+    """``R = 1/(2N) sum_o sum_n (yhat_on - y_no)^2`` (the inner sums by
+    :func:`fastmath.dot`) and ``G^T = (Yhat - Y)^T / N``, from ``Yhat^T``."""
+    N_o, N = YT.shape
+    inv = 1.0 / N
+    total = 0.0
+    for o in range(N_o):
+        for n in range(N):
+            GT[o, n] = YT[o, n] - Y[n, o]
+        total += fastmath.dot(GT, GT, o * N, o * N, N)
+        for n in range(N):
+            GT[o, n] *= inv
+    return 0.5 * total * inv
+
+
+@njit(cache=True, error_model="numpy")
+def _risk_fm(YT, Y, lcode, lp, GT, W, pos):
+    """``R`` and ``G^T = (dR/dYhat)^T`` from ``Yhat^T`` (other losses via sample-major
+    copies for :func:`resproof.nn.losses.risk`)."""
+    if lcode == 0:
+        return _squared_risk(YT, Y, GT)
+    N_o, N = YT.shape
     yhat, pos = _take(W, pos, (N, N_o))
+    G, pos = _take(W, pos, (N, N_o))
     yhat[:] = YT.T
-    return XT, X0T, VB, S1B, yhat, pos
+    R = risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
+    GT[:] = G.T
+    return R
 
 
 @njit(cache=True, error_model="numpy")
 def _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
-    """:func:`_loss_grad` in feature-major fused loops, no BLAS calls (small layers)."""
+    """:func:`resproof.nn.kernels._loss_grad` in feature-major loops, no BLAS calls::
+
+        Lam_L^T = W_{L+1}^T G^T,  Mu_i^T = s'(Z_i^T) * (W_i^T Lam_i^T),
+        Lam_{i-1}^T = sigma Lam_i^T + U_i^T Mu_i^T,
+        dR/dW_{L+1} = G^T X_L,  dR/dW_i = Lam_i^T V_i,  dR/dU_i = Mu_i^T X_{i-1},
+        dR/db_i = Mu_i^T 1,     dR/dW_0 = Lam_0^T X
+    """
     M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
-    XT, X0T, VB, S1B, yhat, pos = _forward_small(th, lay, X, acode, ap, skip, W)
-    G, pos = _take(W, pos, (N, N_o))
-    R = risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
+    XT, X0T, VB, S1B, YT, sk, pos = _forward_small(th, lay, X, acode, ap, skip, W)
+    GT, pos = _take(W, pos, (N_o, N))
+    R = _risk_fm(YT, Y, lcode, lp, GT, W, pos)
     g = np.empty(th.size if want_g else 0)
     if not want_g:
         return R, g
-    GT, pos = _take(W, pos, (N_o, N))
-    GT[:] = G.T
     lam, pos = _take(W, pos, (M, N))
     lam_prev, pos = _take(W, pos, (M, N))
+    ones, pos = _take(W, pos, (1, N))
+    ones[:] = 1.0
+    none = lam[:0]
     _dot_rows(GT, XT[L], g, lay[5])
-    lam[:] = 0.0
-    _acc_rows(lam, _mat(th, lay[5], N_o, M), GT, True)
+    _acc_rows(lam, _mat(th, lay[5], N_o, M), GT, True, _FRESH, sk, none, none)
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
         vT = VB[N * ko:N * (ko + K)].reshape((K, N))
         s1T = S1B[N * ko:N * (ko + K)].reshape((K, N))
         _dot_rows(lam, vT, g, oW)
-        mu, pos2 = _take(W, pos, (K, N))
-        mu[:] = 0.0
-        _acc_rows(mu, _mat(th, oW, M, K), lam, True)
-        for k in range(K):
-            mk, sk = mu[k], s1T[k]
-            for n in range(N):
-                mk[n] *= sk[n]
+        mu = _take(W, pos, (K, N))[0]
+        _acc_rows(mu, _mat(th, oW, M, K), lam, True, _FRESH, sk, none, s1T)
         _dot_rows(mu, XT[i], g, oU)
-        _dot_rows(mu, np.ones((1, N)), g, ob)
-        for m in range(M):
-            lp_, lm = lam_prev[m], lam[m]
-            for n in range(N):
-                lp_[n] = skip * lm[n]
-        _acc_rows(lam_prev, _mat(th, oU, K, M), mu, True)
+        _dot_rows(mu, ones, g, ob)
+        _acc_rows(lam_prev, _mat(th, oU, K, M), mu, True,
+                  _SCALED if skip != 0.0 else _FRESH, sk, lam, none)
         lam, lam_prev = lam_prev, lam
     _dot_rows(lam, X0T, g, lay[4])
     return R, g
