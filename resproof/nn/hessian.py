@@ -124,7 +124,21 @@ def _bases(th, lay, nd, skip):
             for r in range(M):
                 R[r, x] = s * Wout[o, r]
             x += 1
-    return nb, bas, RM, ro, rhoD
+    # x_0 = W0 x: u_{z_1} = [x_0; 1] = C [x; 1], C = diag(W0, 1), from the rows of
+    # [x; 1] kept after the inputs (first row ``nU``) when they are fewer
+    cu, uu = nd[:, _C].copy(), nd[:, _U0].copy()
+    co = np.zeros(nn + 1, dtype=np.int64)
+    N_in = lay[0]
+    if L > 0 and N_in < M:
+        cu[1], uu[1] = N_in + 1, e[_U0] + M
+    for A in range(nn):
+        co[A + 1] = co[A] + (nd[A, _C] * cu[A] if cu[A] < nd[A, _C] else 0)
+    CM = np.zeros(co[nn])
+    if co[2] > co[1]:
+        C = CM[co[1]:co[2]].reshape((M + 1, N_in + 1))
+        C[:M, :N_in] = _mat(th, lay[4], M, N_in)
+        C[M, N_in] = 1.0
+    return nb, bas, RM, ro, rhoD, cu, uu, CM, co
 
 
 @njit(cache=True)
@@ -374,7 +388,7 @@ def _outer_rows(out, A, B):
 
 
 @njit(cache=True)
-def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, scr):
+def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, blk, scr):
     """Block ``(A, B)`` (``A >= B``) of ``H`` from one chunk of samples: added to
     ``H`` (assigned if ``first``), mirrored into the upper triangle if ``last``.
 
@@ -386,47 +400,74 @@ def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S
     ``x = u_A``, ``diag(s')`` if ``A = w_i, B = z_i``, dense otherwise (one more
     product over the samples).
     """
-    nb, bas, RM, ro, rhoD = bases
+    nb, bas, RM, ro, rhoD, cu, uu, CM, co = bases
     Nc = UT.shape[1]
-    rA, cA, qA, uA = nd[A, _R], nd[A, _C], nd[A, _Q0], nd[A, _U0]
+    rA, cA, qA = nd[A, _R], nd[A, _C], nd[A, _Q0]
     rB, cB, qB, uB = nd[B, _R], nd[B, _C], nd[B, _Q0], nd[B, _U0]
-    bA, bB = nb[A], nb[B]
+    bA, bB, kA, kB = nb[A], nb[B], cu[A], cu[B]
     redA, redB = ro[A + 1] > ro[A], ro[B + 1] > ro[B]
     diag = A == B
     m = bA * (bA + 1) // 2 if diag else bA * bB
     Gb, pos = _take(S, 0, (m, Nc))
     _curvature_block(Gb, Fs, CFs, fo, rhoD, bas[A, :bA], bas[B, :bB], diag)
-    Ku, pos = _take(S, pos, (cA * cB, Nc))
-    _outer_rows(Ku, UT[uA:uA + cA], UT[uB:uB + cB])
-    T1, pos = _take(S, pos, (m, cA * cB))
+    Ku, pos = _take(S, pos, (kA * kB, Nc))
+    _outer_rows(Ku, UT[uu[A]:uu[A] + kA], UT[uu[B]:uu[B] + kB])
+    T1, pos = _take(S, pos, (m, kA * kB))
     gemm(Gb, False, Ku, True, T1, 0.0, scr)
+    # the first term's block through the maps: in two buffers at the end of S, in turn
+    P1, P2 = S[S.shape[0] - 2 * blk:S.shape[0] - blk], S[S.shape[0] - blk:]
     # first term in the bases: Z[(x, c), (y, c')], all of it (the diagonal block from its triangle)
-    Z, pos = _take(S, pos, (bA * cA, bB * cB))
+    Z = P1[:bA * kA * bB * kB].reshape((bA * kA, bB * kB))
     p = 0
     for x in range(bA):
         for y in range(x + 1 if diag else bB):
             t = T1[p]
-            for c in range(cA):
-                z = Z[x * cA + c, y * cB:(y + 1) * cB]
-                for c2 in range(cB):
-                    z[c2] = t[c * cB + c2]
+            for c in range(kA):
+                z = Z[x * kA + c, y * kB:(y + 1) * kB]
+                for c2 in range(kB):
+                    z[c2] = t[c * kB + c2]
             if diag and y < x:
-                for c in range(cA):
-                    for c2 in range(cB):
-                        Z[y * cB + c2, x * cA + c] = t[c * cB + c2]
+                for c in range(kA):
+                    for c2 in range(kB):
+                        Z[y * kB + c2, x * kA + c] = t[c * kB + c2]
             p += 1
-    Y = Z
+    Y, spare, alt = Z, P2, P1
     if redB:
-        Y, pos = _take(S, pos, (bA * cA, rB * cB))
+        Y, spare, alt = P2[:bA * kA * rB * kB].reshape((bA * kA, rB * kB)), P1, P2
         RB = RM[ro[B]:ro[B + 1]].reshape((rB, bB))
-        for i in range(bA * cA):
+        for i in range(bA * kA):
             zi, yi = Z[i], Y[i]
+            for r2 in range(rB):
+                for c2 in range(kB):
+                    acc = 0.0
+                    for y in range(bB):
+                        acc += RB[r2, y] * zi[y * kB + c2]
+                    yi[r2 * kB + c2] = acc
+    if kB < cB:
+        # u_B = C_B (reduced inputs): Y[i, r', c'] = sum_k C_B[c', k] Y[i, r', k]
+        Y2 = spare[:bA * kA * rB * cB].reshape((bA * kA, rB * cB))
+        spare, alt = alt, spare
+        CB = CM[co[B]:co[B + 1]].reshape((cB, kB))
+        for i in range(bA * kA):
+            yi, oi = Y[i], Y2[i]
             for r2 in range(rB):
                 for c2 in range(cB):
                     acc = 0.0
-                    for y in range(bB):
-                        acc += RB[r2, y] * zi[y * cB + c2]
-                    yi[r2 * cB + c2] = acc
+                    for k in range(kB):
+                        acc += CB[c2, k] * yi[r2 * kB + k]
+                    oi[r2 * cB + c2] = acc
+        Y = Y2
+    if kA < cA:
+        Y2 = spare[:bA * cA * rB * cB].reshape((bA * cA, rB * cB))
+        CA = CM[co[A]:co[A + 1]].reshape((cA, kA))
+        for x in range(bA):
+            for c in range(cA):
+                out = Y2[x * cA + c]
+                _axpy_first(out, CA[c, 0], Y[x * kA])
+                for k in range(1, kA):
+                    _axpy_row(out, CA[c, k], Y[x * kA + k])
+        Y = Y2
+        spare, alt = alt, spare
     cj = nd[A, _CJ]
     if B < A and cj > 0:
         dA, dB = nd[A, _D0], nd[B, _D0]
@@ -474,7 +515,7 @@ def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S
                             yr[r2 * cB + c2] += t[c2]
     Hb = Y
     if redA:
-        Hb, pos = _take(S, pos, (rA, cA * rB * cB))
+        Hb = spare[:rA * cA * rB * cB].reshape((rA, cA * rB * cB))
         RA = RM[ro[A]:ro[A + 1]].reshape((rA, bA))
         Yx = Y.reshape((bA, cA * rB * cB))
         for r in range(rA):
@@ -511,7 +552,7 @@ def _axpy_first(out, a, x):
 
 
 @njit(cache=True)
-def _schedule(nd, nb, T):
+def _schedule(nd, nb, cu, T):
     """Node pairs ``A >= B`` dealt to ``T`` bins, the costliest first, each to the
     least loaded bin: ``(pairs, bin starts)``.  Only the load balance depends on
     ``T``; every pair is computed the same way in any bin."""
@@ -522,7 +563,7 @@ def _schedule(nd, nb, T):
     p = 0
     for A in range(nn):
         for B in range(A + 1):
-            rA, cA, rB, cB = nb[A], nd[A, _C], nb[B], nd[B, _C]
+            rA, cA, rB, cB = nb[A], cu[A], nb[B], cu[B]
             cost[p] = rA * rB * (cA * cB + nd[A, _RHO]) * (2.0 if B < A else 1.0)
             pairs[p] = (A, B)
             p += 1
@@ -566,7 +607,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
     is exactly symmetric.  Temporaries come from the work buffer ``W`` (returned,
     grown if it was too small).
     """
-    M, N_o = lay[1], lay[2]
+    N_in, M, N_o = lay[0], lay[1], lay[2]
     N = X.shape[0]
     nd = _nodes(lay)
     pidx = _param_index(lay, nd)
@@ -584,17 +625,17 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
         tmax = max(tmax, nd[z, _R] * nd[z, _JS])
     chunk = max(1, min(chunk, N))
     bases = _bases(th, lay, nd, skip)
-    pairs, starts = _schedule(nd, bases[0], BINS)
+    pairs, starts = _schedule(nd, bases[0], bases[5], BINS)
     rc = rmax * cmax
     per = chunk * (3 * rc + rmax * rmax + cmax * cmax) + 5 * rc * rc
     per_part = (2 * fo[-1] + nJ + tmax) * ((chunk + 1) // 2)
-    base = chunk * (nU + D + 2 * sum_k) + 2 * per_part
+    base = chunk * (nU + N_in + 1 + D + 2 * sum_k) + 2 * per_part
     if W.size < base + BINS * per:
         W = np.empty(base + BINS * per)
     H = np.empty((th.size, th.size))
     for n0 in range(0, N, chunk):
         Nc = min(N, n0 + chunk) - n0
-        UT, pos = _take(W, 0, (nU, Nc))
+        UT, pos = _take(W, 0, (nU + N_in + 1, Nc))
         dl, pos = _take(W, pos, (D, Nc))
         s1T, pos = _take(W, pos, (sum_k, Nc))
         cT, pos = _take(W, pos, (sum_k, Nc))
@@ -605,6 +646,8 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             a, b = (0, half) if h == 0 else (half, Nc)
             F, CF, J, T = (F0, CF0, J0, T0) if h == 0 else (F1, CF1, J1, T1)
             _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT)
+            _transpose(UT[nU:nU + N_in], X, n0, a, b)
+            UT[nU + N_in, a:b] = 1.0
             if b > a:
                 _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, new_scratch())
         Fs, CFs, Js = (F0, F1), (CF0, CF1), (J0, J1)
@@ -614,7 +657,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             scr = new_scratch()
             for p in range(starts[b], starts[b + 1]):
                 _pair(pairs[p, 0], pairs[p, 1], nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
-                      first, last, S, scr)
+                      first, last, S, rc * rc, scr)
     return H, W
 
 
