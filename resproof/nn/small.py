@@ -4,10 +4,12 @@ States are stored transposed (``X_i^T``: ``M x N``; block ``i`` of ``Z, V, s'``:
 ``K_i x N``) so that every inner loop runs over the samples and vectorises; no
 BLAS is called (the size-S bench instance; from size M on BLAS wins, measured).
 
-Products ``out = C B`` (:func:`_acc_rows`) take four terms per pass over the
-samples; sums over the samples (the weight gradients) are the eight-lane SIMD
-dot products of :mod:`resproof.nn.fastmath`.  Both have a fixed order, so a
-result depends on neither the machine's vector width nor the thread count.
+Products ``out = C B`` (:func:`_acc_rows`) take four terms and make two rows per
+pass over the samples, with the skip term, the bias and the factor ``s'`` fused
+in; ``tanh`` is the staged SIMD pass of :mod:`resproof.nn.fastmath`; sums over
+the samples (the weight gradients) are its eight-lane SIMD dot products.  All
+have a fixed order, so a result depends on neither the machine's vector width
+nor the thread count.
 """
 
 from __future__ import annotations

@@ -58,6 +58,16 @@ def test_small_path_equals_blas_path(activation, loss, skip):
     _assert_close(*_both_paths(theta, _args(model, X, Y, loss)))
 
 
+@pytest.mark.parametrize(("widths", "skip"), [((), True), ((1,), True), ((1,), False),
+                                               ((2, 5), False)])
+def test_small_path_equals_blas_path_without_blocks_and_with_one_output(widths, skip):
+    rng = np.random.default_rng(12)
+    model = ResNEst.build(2, 3, 1, widths, activation="tanh", skip=skip)
+    X, Y = rng.standard_normal((13, 2)), rng.standard_normal((13, 1))
+    theta = 0.5 * rng.standard_normal(model.n_params)
+    _assert_close(*_both_paths(theta, _args(model, X, Y, "squared")))
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_small_path_equals_blas_path_on_the_bench_instance(seed):
     inst = resnest_tanh("S", seed)
