@@ -388,7 +388,7 @@ def _outer_rows(out, A, B):
 
 
 @njit(cache=True)
-def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, blk, scr):
+def _pair(th, lay, skip, A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, blk, scr):
     """Block ``(A, B)`` (``A >= B``) of ``H`` from one chunk of samples: added to
     ``H`` (assigned if ``first``), mirrored into the upper triangle if ``last``.
 
@@ -396,9 +396,15 @@ def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S
     is ``H_AB = (R_A (x) I) Y``, ``Y[(x, c), (r', c')] = sum_y R_B[r', y] Z[(x, c),
     (y, c')] + delta_x du_A[c]/deps_B[r'] u_B[c']`` summed over the samples.
     First term ``Z``: ``G_n[x, y]`` against ``u_A[c] u_B[c']`` in one product over
-    the samples.  Second term: ``du_A/deps_B`` is the identity if ``B`` produces
-    ``x = u_A``, ``diag(s')`` if ``A = w_i, B = z_i``, dense otherwise (one more
-    product over the samples).
+    the samples.  Second term, one more product over the samples: ``du_A/deps_B``
+    is the identity if ``B`` produces ``x = u_A``; one step of the chain has a
+    constant factor around ``diag(s')``, so only ``sum_n delta_x s'_k u_B[c']`` is
+    formed (``K`` rows instead of ``M r'``)::
+
+        dv_i/deps_{z_i} = diag(s'_i),      dv_i/dx_{i-1} = diag(s'_i) U_i,
+        dx_i/deps_{z_i} = W_i diag(s'_i),  dx_i/dx_{i-1} = sigma I + W_i diag(s'_i) U_i;
+
+    otherwise it is dense, from the stored Jacobians.
     """
     nb, bas, RM, ro, rhoD, cu, uu, CM, co = bases
     Nc = UT.shape[1]
@@ -493,6 +499,40 @@ def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S
             for x in range(bA):
                 for c in range(cj):
                     _add(Y[x * cA + c, c * cB:(c + 1) * cB], T2[x])
+        elif A % 2 == 0 and B == A - 2:
+            # A = w_i, B produces x_{i-1}: du_A[c]/deps_B[r'] = s'[c] U_i[c, r']
+            T2, pos = _ds_product(S, pos, dlA, s1T[nd[A, _KO]:nd[A, _KO] + cA], uBr, scr)
+            U = _mat(th, _block(lay, (A - 2) // 2)[1], cA, rB)
+            for i in range(bA * cA):
+                c = i % cA
+                yr, t = Y[i], T2[i]
+                for r2 in range(rB):
+                    _axpy_row(yr[r2 * cB:(r2 + 1) * cB], U[c, r2], t)
+        elif A % 2 == 1 and A >= 3 and B >= A - 3:
+            # u_A = x_j = sigma x_{j-1} + W_j v_j (A after w_j = A - 1), B = z_j:
+            # du_A[c]/deps_B[k] = W_j[c, k] s'[k]; B produces x_{j-1}:
+            # du_A[c]/deps_B[r'] = sigma [c == r'] + sum_k W_j[c, k] s'[k] U_j[k, r']
+            K, oU, _, oW, ko = _block(lay, (A - 3) // 2)
+            T2, pos = _ds_product(S, pos, dlA, s1T[ko:ko + K], uBr, scr)
+            Wj = _mat(th, oW, cj, K)
+            if B == A - 2:
+                for x in range(bA):
+                    for c in range(cj):
+                        yr = Y[x * cA + c]
+                        for k in range(K):
+                            _axpy_row(yr[k * cB:(k + 1) * cB], Wj[c, k], T2[x * K + k])
+            else:
+                U = _mat(th, oU, K, rB)
+                T3, pos = _take(S, pos, (bA, cB))
+                gemm(dlA, False, uBr, True, T3, 0.0, scr)
+                for x in range(bA):
+                    for c in range(cj):
+                        yr = Y[x * cA + c]
+                        _axpy_row(yr[c * cB:(c + 1) * cB], skip, T3[x])
+                        for r2 in range(rB):
+                            acc = yr[r2 * cB:(r2 + 1) * cB]
+                            for k in range(K):
+                                _axpy_row(acc, Wj[c, k] * U[k, r2], T2[x * K + k])
         else:
             Dt, pos = _take(S, pos, (bA * cB, Nc))
             _outer_rows(Dt, dlA, uBr)
@@ -537,6 +577,16 @@ def _pair(A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S
             pi = pidx[i]
             for j in range(qB, qB + rB * cB if not diag else i):
                 H[pidx[j], pi] = H[pi, pidx[j]]
+
+
+@njit(cache=True)
+def _ds_product(S, pos, dl, s1, u, scr):
+    """``T[(x, k), c'] = sum_n delta_x s'_k u[c']`` (a product over the samples)."""
+    Ds, pos = _take(S, pos, (dl.shape[0] * s1.shape[0], dl.shape[1]))
+    _outer_rows(Ds, dl, s1)
+    T, pos = _take(S, pos, (Ds.shape[0], u.shape[0]))
+    gemm(Ds, False, u, True, T, 0.0, scr)
+    return T, pos
 
 
 @njit(cache=True)
@@ -656,7 +706,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             S = W[base + b * per:base + (b + 1) * per]
             scr = new_scratch()
             for p in range(starts[b], starts[b + 1]):
-                _pair(pairs[p, 0], pairs[p, 1], nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
+                _pair(th, lay, skip, pairs[p, 0], pairs[p, 1], nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
                       first, last, S, rc * rc, scr)
     return H, W
 
