@@ -54,7 +54,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .buffers import _block, _bv, _fit, _mat, _need, _sum_k, _take
+from .buffers import _block, _bv, _mat, _need, _sum_k, _take
 from .losses import risk
 from .passes import backward_rows, forward_rows, hvp_rows, loss_grad_rows, state_arrays
 from .small import _loss_grad_small, _small
@@ -133,10 +133,9 @@ def risk_terms(yhat, Y, lcode, lp, want_h):
 
 @njit(cache=True)
 def _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
-    """:func:`_loss_grad` by the BLAS-free loops of :mod:`resproof.nn.small`."""
-    W = _fit(W, lay, X.shape[0])
-    R, g = _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
-    return R, g, W
+    """:func:`_loss_grad` by the BLAS-free loops of :mod:`resproof.nn.small`; ``W`` has
+    at least ``_need(lay, N)`` entries (sized once by :func:`_narrow`)."""
+    return _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
 
 
 @njit(cache=True)
@@ -434,20 +433,22 @@ def _work(name: str) -> np.ndarray:
 _EMPTY = np.empty(0)
 
 
-def _no_blas(lay, N) -> bool:
-    """:func:`_small` (the loss and gradient then call no BLAS), remembered per layout."""
-    memo = getattr(_LOCAL, "small", None)
+def _narrow(lay, N):
+    """This thread's work buffer for the BLAS-free path of :func:`_small` layouts (sized
+    once per layout and ``N``), or ``None`` when BLAS wins."""
+    memo = getattr(_LOCAL, "narrow", None)
     if memo is None or memo[0] is not lay or memo[1] != N:
-        memo = _LOCAL.small = (lay, N, bool(_small(lay, N)))
+        W = np.empty(int(_need(lay, N))) if _small(lay, N) else None
+        memo = _LOCAL.narrow = (lay, N, W)
     return memo[2]
 
 
 def _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, want_g):
-    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"), want_g)
-    if _no_blas(lay, X.shape[0]):
-        R, g, _LOCAL.fwd = _loss_grad_narrow(*args)
-    else:
-        R, g, _LOCAL.fwd = _one_thread(_loss_grad, *args)
+    W = _narrow(lay, X.shape[0])
+    if W is not None:
+        return _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
+    R, g, _LOCAL.fwd = _one_thread(_loss_grad, th, lay, X, Y, acode, ap, lcode, lp, skip,
+                                   _work("fwd"), want_g)
     return R, g
 
 

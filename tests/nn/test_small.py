@@ -10,6 +10,7 @@ import pytest
 from numba import njit
 
 from resproof.nn import fastmath, kernels, small
+from resproof.nn.buffers import _need
 from resproof.nn.instances import resnest_tanh
 from resproof.nn.models import ResNEst
 
@@ -34,9 +35,9 @@ def _both_paths(th, args):
     """``(R, g)`` by the small path and by the chunked BLAS path on the same arguments."""
     lay, X, Y, acode, ap, lcode, lp, skip = args
     assert small._small(lay, X.shape[0])
-    W = np.empty(0)
-    R_s, g_s, _ = kernels._loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, True)
-    R_b, g_b, _ = kernels._loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, True)
+    W = np.empty(int(_need(lay, X.shape[0])))
+    R_s, g_s = kernels._loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, True)
+    R_b, g_b, _ = kernels._loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0), True)
     return (R_s, g_s), (R_b, g_b)
 
 
