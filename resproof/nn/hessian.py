@@ -34,6 +34,11 @@ _D0, _R, _C, _CJ, _Q0, _U0, _J0, _JS, _RHO, _KO = range(10)
 #: changes nothing in how it is computed.
 BINS = 4
 
+#: Largest store (entries) of ``G_n`` over all pairs of basis rows, formed once
+#: per chunk for all node pairs; beyond it (an L2 cache, about) the node pairs
+#: form their blocks themselves, again where bases overlap but from cache.
+GE_MAX = 1 << 17
+
 
 @njit(cache=True)
 def _nodes(lay):
@@ -138,7 +143,19 @@ def _bases(th, lay, nd, skip):
         C = CM[co[1]:co[2]].reshape((M + 1, N_in + 1))
         C[:M, :N_in] = _mat(th, lay[4], M, N_in)
         C[M, N_in] = 1.0
-    return nb, bas, RM, ro, rhoD, cu, uu, CM, co
+    # the node rows in some basis: the rows of the nodes that are their own basis
+    eix = np.full(D, -1, dtype=np.int64)
+    nE = 0
+    for A in range(nn):
+        if ro[A + 1] == ro[A]:
+            for r in range(nd[A, _R]):
+                eix[nd[A, _D0] + r] = nE
+                nE += 1
+    eD = np.empty(nE, dtype=np.int64)
+    for d in range(D):
+        if eix[d] >= 0:
+            eD[eix[d]] = d
+    return nb, bas, RM, ro, rhoD, cu, uu, CM, co, eix, eD
 
 
 @njit(cache=True)
@@ -336,22 +353,37 @@ def _axpy_row(out, a, x):
 
 
 @njit(cache=True)
-def _curvature_block(out, Fs, CFs, fo, rhoD, xa, xb, diag):
-    """``out[(i, j), n] = G_n[xa[i], xb[j]] = sum_rho F[rho, xa[i], n] CF[rho, xb[j], n]``
-    over the rows ``rho`` that reach both (pairs ``i >= j`` only if ``diag``);
-    ``xa, xb``: rows of the node space, ``Fs, CFs``: the stores of consecutive
-    parts of the samples."""
+def _curvature(GE, F, CF, fo, rhoD, eD, a, b):
+    """Columns ``a:b`` of ``GE[(i, j), n] = G_n[eD[i], eD[j]] = sum_rho F[rho, eD[i], n]
+    CF[rho, eD[j], n]`` (``i >= j``, packed lower triangle) over the rows ``rho``
+    that reach both, from the stores ``F, CF`` of these samples.  ``eD``: the node
+    rows in some basis, each pair of them is formed once for all node pairs."""
+    t = 0
+    for i in range(eD.shape[0]):
+        for j in range(i + 1):
+            da, db = eD[i], eD[j]
+            _dot_rows(GE[t, a:b], F, CF, fo, min(rhoD[da], rhoD[db]), da, db)
+            t += 1
+
+
+@njit(cache=True)
+def _curvature_block(out, GE, eix, Fs, CFs, fo, rhoD, xa, xb, diag):
+    """``out[(i, j), n] = G_n[xa[i], xb[j]]`` (pairs ``i >= j`` only if ``diag``): rows
+    of the packed ``GE`` if it is not empty, else formed from the stores ``Fs, CFs``
+    of consecutive parts of the samples."""
     p = 0
     for i in range(xa.shape[0]):
         for j in range(i + 1 if diag else xb.shape[0]):
             da, db = xa[i], xb[j]
-            nrho = min(rhoD[da], rhoD[db])
-            n0 = 0
-            for h in range(len(Fs)):
-                F, CF = Fs[h], CFs[h]
-                acc = out[p, n0:n0 + F.shape[1]]
-                _dot_rows(acc, F, CF, fo, nrho, da, db)
-                n0 += F.shape[1]
+            if GE.shape[0] > 0:
+                hi, lo = max(eix[da], eix[db]), min(eix[da], eix[db])
+                out[p] = GE[hi * (hi + 1) // 2 + lo]
+            else:
+                n0 = 0
+                for h in range(len(Fs)):
+                    F, CF = Fs[h], CFs[h]
+                    _dot_rows(out[p, n0:n0 + F.shape[1]], F, CF, fo, min(rhoD[da], rhoD[db]), da, db)
+                    n0 += F.shape[1]
             p += 1
 
 
@@ -388,7 +420,7 @@ def _outer_rows(out, A, B):
 
 
 @njit(cache=True)
-def _pair(th, lay, skip, A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, blk, scr):
+def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, blk, scr):
     """Block ``(A, B)`` (``A >= B``) of ``H`` from one chunk of samples: added to
     ``H`` (assigned if ``first``), mirrored into the upper triangle if ``last``.
 
@@ -406,7 +438,7 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
 
     otherwise it is dense, from the stored Jacobians.
     """
-    nb, bas, RM, ro, rhoD, cu, uu, CM, co = bases
+    nb, bas, RM, ro, rhoD, cu, uu, CM, co, eix, eD = bases
     Nc = UT.shape[1]
     rA, cA, qA = nd[A, _R], nd[A, _C], nd[A, _Q0]
     rB, cB, qB, uB = nd[B, _R], nd[B, _C], nd[B, _Q0], nd[B, _U0]
@@ -415,7 +447,7 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
     diag = A == B
     m = bA * (bA + 1) // 2 if diag else bA * bB
     Gb, pos = _take(S, 0, (m, Nc))
-    _curvature_block(Gb, Fs, CFs, fo, rhoD, bas[A, :bA], bas[B, :bB], diag)
+    _curvature_block(Gb, GE, eix, Fs, CFs, fo, rhoD, bas[A, :bA], bas[B, :bB], diag)
     Ku, pos = _take(S, pos, (kA * kB, Nc))
     _outer_rows(Ku, UT[uu[A]:uu[A] + kA], UT[uu[B]:uu[B] + kB])
     T1, pos = _take(S, pos, (m, kA * kB))
@@ -679,7 +711,9 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
     rc = rmax * cmax
     per = chunk * (3 * rc + rmax * rmax + cmax * cmax) + 5 * rc * rc
     per_part = (2 * fo[-1] + nJ + tmax) * ((chunk + 1) // 2)
-    base = chunk * (nU + N_in + 1 + D + 2 * sum_k) + 2 * per_part
+    nE = bases[10].shape[0]
+    nG = nE * (nE + 1) // 2 if nE * (nE + 1) // 2 * chunk <= GE_MAX else 0
+    base = chunk * (nU + N_in + 1 + D + 2 * sum_k + nG) + 2 * per_part
     if W.size < base + BINS * per:
         W = np.empty(base + BINS * per)
     H = np.empty((th.size, th.size))
@@ -689,6 +723,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
         dl, pos = _take(W, pos, (D, Nc))
         s1T, pos = _take(W, pos, (sum_k, Nc))
         cT, pos = _take(W, pos, (sum_k, Nc))
+        GE, pos = _take(W, pos, (nG, Nc))
         half = (Nc + 1) // 2
         F0, CF0, J0, T0, pos = _part_stores(W, pos, fo[-1], nJ, tmax, half)
         F1, CF1, J1, T1, pos = _part_stores(W, pos, fo[-1], nJ, tmax, Nc - half)
@@ -700,13 +735,15 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             UT[nU + N_in, a:b] = 1.0
             if b > a:
                 _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, new_scratch())
+                if nG > 0:
+                    _curvature(GE, F, CF, fo, bases[4], bases[10], a, b)
         Fs, CFs, Js = (F0, F1), (CF0, CF1), (J0, J1)
         first, last = n0 == 0, n0 + chunk >= N
         for b in prange(BINS):
             S = W[base + b * per:base + (b + 1) * per]
             scr = new_scratch()
             for p in range(starts[b], starts[b + 1]):
-                _pair(th, lay, skip, pairs[p, 0], pairs[p, 1], nd, bases, pidx, fo, Fs, CFs, Js, UT, dl, s1T, H,
+                _pair(th, lay, skip, pairs[p, 0], pairs[p, 1], nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T, H,
                       first, last, S, rc * rc, scr)
     return H, W
 

@@ -6,6 +6,7 @@ import numba
 import numpy as np
 import pytest
 
+from resproof.nn import hessian
 from resproof.nn.models import ResNEst
 
 
@@ -30,16 +31,21 @@ def test_hessian_is_bitwise_the_same_on_one_and_on_all_threads():
     assert np.array_equal(one, all_)
 
 
+@pytest.mark.parametrize("chunk", [256, 64])
 @pytest.mark.parametrize("skip", [True, False])
-def test_hessian_over_several_chunks_matches_hvp_and_threads(skip):
-    """Unequal block widths, N over four chunks of 256 (the last one short)."""
+def test_hessian_over_several_chunks_matches_hvp_and_threads(skip, chunk):
+    """Unequal block widths (``w_2, w_3`` through their bases, ``z_1`` against
+    ``[x; 1]``), N over chunks (the last one short); chunks of 256 form ``G_n``
+    per node pair, chunks of 64 once for all pairs (:data:`hessian.GE_MAX`)."""
     rng = np.random.default_rng(7)
     model = ResNEst.build(5, 9, 3, (6, 2, 4), activation="tanh", skip=skip)
     X = rng.standard_normal((900, 5))
     Y = rng.standard_normal((900, 3))
     theta = 0.4 * rng.standard_normal(model.n_params)
     obj = model.objective(X, Y)
-    assert obj.chunk < X.shape[0]
+    obj.chunk = chunk
+    n_rows = 33   # rows of the nodes that are their own basis
+    assert (n_rows * (n_rows + 1) // 2 * chunk <= hessian.GE_MAX) == (chunk == 64)
     one, all_ = hessians_by_thread_count(obj, theta)
     assert np.array_equal(one, all_)
     assert np.array_equal(one, one.T)
