@@ -679,11 +679,13 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
                                             + delta_A[r] du_A[c]/deps_B[r'] ) u_B[c'],
 
     ``delta = dR/deps``, ``G_n = d^2 R_n / deps^2 = J_o^T l'' J_o +
-    sum_i J_{z_i}^T diag(nu_i s''(z_i)) J_{z_i}``.  Per chunk of ``chunk`` samples
-    the Jacobians ``du/deps`` and ``J_o, J_{z_i}`` are formed sample-innermost,
-    the two halves of the chunk on parallel threads; then each node pair is one
-    task (its block of ``G_n``, one product over the samples for each term), the
-    tasks dealt to :data:`BINS` parallel bins.  Each entry of
+    sum_i J_{z_i}^T diag(nu_i s''(z_i)) J_{z_i}``, both terms in the row bases of
+    :func:`_bases` (and ``z_1`` against ``[x; 1]``).  Per chunk of ``chunk``
+    samples the Jacobians ``du/deps`` and ``J_o, J_{z_i}`` (and ``G_n`` over the
+    basis rows, if at most :data:`GE_MAX`) are formed sample-innermost, the two
+    halves of the chunk on parallel threads; then each node pair is one task
+    (its block of ``G_n``, one product over the samples for each term, the
+    constant maps), the tasks dealt to :data:`BINS` parallel bins.  Each entry of
     ``H`` is computed by one task in a fixed order (chunks in order), so ``H`` does
     not depend on the number of threads; the lower triangle is mirrored, so ``H``
     is exactly symmetric.  Temporaries come from the work buffer ``W`` (returned,
