@@ -78,6 +78,9 @@ def main() -> None:
         if args.raw:
             print(json.dumps(peer, indent=1))
         rows += ratio_rows(size, peer, ours)
+        threads = ours.get("threads") or {}
+        rows.append(f"| {size} | resproof threads | - | {threads.get('numba')} | - | "
+                    f"{'machine busy: ran on one' if threads.get('busy') else ''} |")
         thm1 = ours.get("thm1")
         if thm1:
             rows.append(f"| {size} | Theorem-1 sweep, instances/s | - | "
