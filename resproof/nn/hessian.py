@@ -169,6 +169,6 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             S = W[base + b * per:base + (b + 1) * per]
             scr = new_scratch()
             for p in range(starts[b], starts[b + 1]):
-                _pair(th, lay, skip, pairs[p, 0], pairs[p, 1], nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T, H,
-                      first, last, S, rc * rc, scr)
+                _pair(th, lay, skip, pairs[p, 0], pairs[p, 1], nd, bases, pidx, GE, fo, Fs, CFs,
+                      Js, UT, dl, s1T, H, first, last, S, rc * rc, scr)
     return H, W

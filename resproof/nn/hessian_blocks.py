@@ -38,7 +38,8 @@ def _curvature_block(out, GE, eix, Fs, CFs, fo, rhoD, xa, xb, diag):
                 n0 = 0
                 for h in range(len(Fs)):
                     F, CF = Fs[h], CFs[h]
-                    _dot_rows(out[p, n0:n0 + F.shape[1]], F, CF, fo, min(rhoD[da], rhoD[db]), da, db)
+                    _dot_rows(out[p, n0:n0 + F.shape[1]], F, CF, fo, min(rhoD[da], rhoD[db]),
+                              da, db)
                     n0 += F.shape[1]
             p += 1
 
@@ -56,7 +57,8 @@ def _outer_rows(out, A, B):
 
 
 @njit(cache=True)
-def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T, H, first, last, S, blk, scr):
+def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T, H, first,
+          last, S, blk, scr):
     """Block ``(A, B)`` (``A >= B``) of ``H`` from one chunk of samples: added to
     ``H`` (assigned if ``first``), mirrored into the upper triangle if ``last``.
 

@@ -67,8 +67,8 @@ def _nodes(lay):
 
 @njit(cache=True)
 def _bases(th, lay, nd, skip):
-    """Row bases of the nodes in the first and the second term: ``(nb, bas, RM, ro,
-    rhoD)``.
+    """Row bases of the nodes in the first and the second term, and the input bases:
+    ``(nb, bas, RM, ro, rhoD, cu, uu, CM, co, eix, eD)``.
 
     ``eps_{w_i}`` perturbs ``x_i``, which reaches the risk only through ``z_{i+1}``
     and ``x_{i+1}``, so ``delta_{w_i} = U_{i+1}^T delta_{z_{i+1}} + sigma
@@ -81,6 +81,10 @@ def _bases(th, lay, nd, skip):
     they are fewer than its ``M`` own.  ``bas[A, :nb[A]]``: basis rows in the node
     space; ``RM[ro[A]:ro[A + 1]]``: ``R_A`` (``r x nb``, row-major; empty for a node
     that is its own basis); ``rhoD``: curvature rows that reach each node row.
+    Inputs likewise: node ``A``'s input ``u_A`` has ``cu[A]`` basis rows from row
+    ``uu[A]`` of the input store and ``CM[co[A]:co[A + 1]]`` maps them (``z_1``:
+    ``[x_0; 1] = diag(W_0, 1) [x; 1]``); ``eix`` numbers the node rows of the nodes
+    that are their own basis (``-1`` elsewhere) and ``eD`` maps the numbers back.
     """
     M, N_o, L = lay[1], lay[2], lay[3]
     nn = nd.shape[0]
