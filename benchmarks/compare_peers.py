@@ -2,10 +2,12 @@
 
     python benchmarks/compare_peers.py --sizes S M --peer-python ~/peer-venv/bin/python
 
-Runs ``jax_peer.py bench`` (and optionally ``torch_peer.py``) then ``resproof bench``
-for each size, alternating, and prints time ratios peer / resproof (> 1: resproof
-faster).  The peer venv is set up as ../shared/peers/run_all.sh says; nothing of
-it is installed by resproof.
+Runs ``jax_peer.py bench`` (or ``torch_peer.py``) and ``resproof bench`` for each
+size, alternating ``--rounds`` times, and prints the per-round ratios peer /
+resproof (> 1: resproof faster) as median [min-max] with each side's median time
+over the rounds: on a shared virtual machine speed drifts between runs (2x seen
+within minutes), so one pair of runs can mislead either way.  The peer venv is set
+up as ../shared/peers/run_all.sh says; nothing of it is installed by resproof.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,21 +48,26 @@ TARGETS = {("S", "loss_grad"): 4, ("S", "hessian"): 20, ("M", "hessian"): 12,
            ("L", "hvp"): 4, ("L", "lambda_min"): 4}
 
 
-def ratio_rows(size: str, peer: dict, ours: dict) -> list[str]:
-    """One line per operation: peer ms, resproof ms, peer / resproof, target."""
-    timed = peer["sizes"][size]
+def ratio_rows(size: str, rounds: list[tuple[dict, dict]]) -> list[str]:
+    """One line per operation over the rounds: peer ms, resproof ms (medians), the
+    per-round ratios peer / resproof as median [min-max], and the target's verdict
+    (on the median ratio)."""
     rows = []
     for op, key in PEER_KEYS.items():
-        theirs = (timed.get(key) or {}).get("median")
-        mine = ours["timings_ms"].get(op)
-        if theirs is None or mine is None:
+        pairs = [((peer["sizes"][size].get(key) or {}).get("median"), ours["timings_ms"].get(op))
+                 for peer, ours in rounds]
+        pairs = [(1e3 * theirs, mine) for theirs, mine in pairs
+                 if theirs is not None and mine is not None]
+        if not pairs:
             continue
-        ratio = 1e3 * theirs / mine
+        ratios = [theirs / mine for theirs, mine in pairs]
+        ratio = statistics.median(ratios)
         target = TARGETS.get((size, op))
         verdict = "" if target is None else (f"target {target}x " +
                                              ("met" if ratio >= target else "NOT met"))
-        rows.append(f"| {size} | {OPS[op]} | {1e3 * theirs:.4g} | {mine:.4g} | {ratio:.2f}x | "
-                    f"{verdict} |")
+        rows.append(f"| {size} | {OPS[op]} | {statistics.median(t for t, _ in pairs):.4g} | "
+                    f"{statistics.median(m for _, m in pairs):.4g} | {ratio:.2f}x "
+                    f"[{min(ratios):.2f}-{max(ratios):.2f}] | {verdict} |")
     return rows
 
 
@@ -69,23 +77,28 @@ def main() -> None:
     ap.add_argument("--peer", default="jax", choices=["jax", "torch"])
     ap.add_argument("--peer-python", default=str(Path.home() / "peer-venv/bin/python"))
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--raw", action="store_true", help="also print the peer's whole output")
     args = ap.parse_args()
     rows = []
     for size in args.sizes:
-        peer = peer_times(args.peer_python, args.peer, size, args.reps)
-        ours = resproof_times(size)
-        if args.raw:
-            print(json.dumps(peer, indent=1))
-        rows += ratio_rows(size, peer, ours)
-        threads = ours.get("threads") or {}
-        rows.append(f"| {size} | resproof threads | - | {threads.get('numba')} | - | "
-                    f"{'machine busy: ran on one' if threads.get('busy') else ''} |")
-        thm1 = ours.get("thm1")
-        if thm1:
+        rounds = []
+        for _ in range(args.rounds):
+            peer = peer_times(args.peer_python, args.peer, size, args.reps)
+            rounds.append((peer, resproof_times(size)))
+            if args.raw:
+                print(json.dumps(peer, indent=1))
+        rows += ratio_rows(size, rounds)
+        busy = sum(bool((ours.get("threads") or {}).get("busy")) for _, ours in rounds)
+        rows.append(f"| {size} | resproof threads | - | "
+                    f"{(rounds[0][1].get('threads') or {}).get('numba')} | - | "
+                    f"{f'machine busy in {busy} rounds: ran on one' if busy else ''} |")
+        per_s = [ours["thm1"]["instances_per_s"] for _, ours in rounds if ours.get("thm1")]
+        if per_s:
             rows.append(f"| {size} | Theorem-1 sweep, instances/s | - | "
-                        f"{thm1['instances_per_s']:.4g} | - | |")
-    print(f"| size | operation | {args.peer} ms | resproof ms | ratio | |")
+                        f"{statistics.median(per_s):.4g} [{min(per_s):.4g}-{max(per_s):.4g}] "
+                        f"| - | |")
+    print(f"| size | operation | {args.peer} ms | resproof ms | ratio median [min-max] | |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
 
