@@ -160,7 +160,8 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
             _transpose(UT[nU:nU + N_in], X, n0, a, b)
             UT[nU + N_in, a:b] = 1.0
             if b > a:
-                _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, new_scratch())
+                _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, bases[9],
+                           new_scratch())
                 if nG > 0:
                     _curvature(GE, F, CF, fo, bases[4], bases[10], a, b)
         Fs, CFs, Js = (F0, F1), (CF0, CF1), (J0, J1)

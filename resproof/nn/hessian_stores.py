@@ -73,7 +73,7 @@ def _transpose(out, A, n0, a, b):
 
 
 @njit(cache=True)
-def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, scr):
+def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, scr):
     """Sample-innermost Jacobians w.r.t. the node perturbations of the samples
     ``n0 + a .. n0 + b`` (``F, CF, J, T`` have ``b - a`` columns).
 
@@ -81,7 +81,9 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, scr):
     (``e_0`` or ``w_i``, against which it is the identity, not stored) and
     ``dv_i/deps = s'_i dz_i/deps`` over the nodes up to ``z_i``; ``F`` the
     curvature rows ``dyhat/deps`` (all ``D`` nodes) and ``dz_i/deps``, ``CF``
-    the same rows times their weights ``l''`` and ``nu_i s''_i``::
+    the same rows times their weights ``l''`` and ``nu_i s''_i``, in the columns
+    read by :func:`_curvature` alone: those of the nodes that are their own row
+    basis (``eix >= 0``; the other columns of ``F, CF`` are left unset)::
 
         dz_i/deps = [U_i dx_{i-1}/deps, U_i, I],
         dx_i/deps = [sigma dx_{i-1}/deps, sigma I, 0] + W_i dv_i/deps.
@@ -100,10 +102,10 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, scr):
             gemm(U, False, J[z[_J0]:z[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
         for k in range(K):
             f = F[fo[rho + k]:fo[rho + k] + dz]
-            if dp > 0:
-                f[:dp] = T[k * dp:(k + 1) * dp]
-            for m in range(M):
-                f[dp + m] = U[k, m]
+            _copy_live(f, T[k * dp:(k + 1) * dp], eix, 0)
+            if eix[dp] >= 0:
+                for m in range(M):
+                    f[dp + m] = U[k, m]
             f[dp + M:] = 0.0
             f[z[_D0] + k] = 1.0
             v = J[w[_J0] + k * dz:w[_J0] + (k + 1) * dz]
@@ -130,10 +132,10 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, scr):
         gemm(Wout, False, J[e[_J0]:e[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
     for o in range(N_o):
         f = F[fo[o]:fo[o] + D]
-        if dp > 0:
-            f[:dp] = T[o * dp:(o + 1) * dp]
-        for m in range(M):
-            f[dp + m] = Wout[o, m]
+        _copy_live(f, T[o * dp:(o + 1) * dp], eix, 0)
+        if eix[dp] >= 0:
+            for m in range(M):
+                f[dp + m] = Wout[o, m]
         f[dp + M:] = 0.0
         f[e[_D0] + o] = 1.0
     hq = T[0]
@@ -144,6 +146,8 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, scr):
                 hq[n] = Hl[n0 + a + n, o, q]
             f = F[fo[q]:fo[q] + D]
             for d in range(D):
+                if eix[d] < 0:
+                    continue
                 if q == 0:
                     _scaled_row(c[d], hq, f[d])
                 else:
@@ -154,8 +158,17 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, scr):
         for k in range(K):
             s = cT[ko + k, a:b]
             for j in range(fo[rho], fo[rho + 1]):
-                _scaled_row(CF[j], s, F[j])
+                if eix[j - fo[rho]] >= 0:
+                    _scaled_row(CF[j], s, F[j])
             rho += 1
+
+
+@njit(cache=True)
+def _copy_live(f, t, eix, d0):
+    """``f[d] = t[d]`` for the rows ``d`` of ``t`` with ``eix[d0 + d] >= 0``."""
+    for d in range(t.shape[0]):
+        if eix[d0 + d] >= 0:
+            f[d] = t[d]
 
 
 @njit(cache=True)
@@ -191,12 +204,63 @@ def _curvature(GE, F, CF, fo, rhoD, eD, a, b):
     CF[rho, eD[j], n]`` (``i >= j``, packed lower triangle) over the rows ``rho``
     that reach both, from the stores ``F, CF`` of these samples.  ``eD``: the node
     rows in some basis, each pair of them is formed once for all node pairs."""
-    t = 0
-    for i in range(eD.shape[0]):
-        for j in range(i + 1):
-            da, db = eD[i], eD[j]
-            _dot_rows(GE[t, a:b], F, CF, fo, min(rhoD[da], rhoD[db]), da, db)
-            t += 1
+    nE = eD.shape[0]
+    for i in range(0, nE - 1, 2):
+        # rows i, i + 1 against columns j, j + 1 (j + 1 <= i), then the rest one by one
+        t0, t1 = i * (i + 1) // 2, (i + 1) * (i + 2) // 2
+        a0, a1 = eD[i], eD[i + 1]
+        j = 0
+        while j + 1 < i:
+            b0, b1 = eD[j], eD[j + 1]
+            _dot_rows22(GE[t0 + j, a:b], GE[t0 + j + 1, a:b], GE[t1 + j, a:b], GE[t1 + j + 1, a:b],
+                        F, CF, fo, rhoD, a0, a1, b0, b1)
+            j += 2
+        for jj in range(j, i + 1):
+            _dot_rows(GE[t0 + jj, a:b], F, CF, fo, min(rhoD[a0], rhoD[eD[jj]]), a0, eD[jj])
+        for jj in range(j, i + 2):
+            _dot_rows(GE[t1 + jj, a:b], F, CF, fo, min(rhoD[a1], rhoD[eD[jj]]), a1, eD[jj])
+    if nE % 2 == 1:
+        i = nE - 1
+        for jj in range(i + 1):
+            _dot_rows(GE[i * (i + 1) // 2 + jj, a:b], F, CF, fo, min(rhoD[eD[i]], rhoD[eD[jj]]),
+                      eD[i], eD[jj])
+
+
+@njit(cache=True)
+def _dot_rows22(g00, g01, g10, g11, F, CF, fo, rhoD, a0, a1, b0, b1):
+    """``g_xy = sum_rho F[fo[rho] + a_x] * CF[fo[rho] + b_y]`` over the rows ``rho`` that
+    reach both (:func:`_dot_rows`), two by two: the rows they share in one pass."""
+    r00, r01 = min(rhoD[a0], rhoD[b0]), min(rhoD[a0], rhoD[b1])
+    r10, r11 = min(rhoD[a1], rhoD[b0]), min(rhoD[a1], rhoD[b1])
+    nc = min(min(r00, r01), min(r10, r11))
+    g00[:] = 0.0
+    g01[:] = 0.0
+    g10[:] = 0.0
+    g11[:] = 0.0
+    rho = 0
+    while rho + 2 <= nc:
+        x0, x1, y0, y1 = F[fo[rho] + a0], F[fo[rho] + a1], CF[fo[rho] + b0], CF[fo[rho] + b1]
+        u0, u1 = F[fo[rho + 1] + a0], F[fo[rho + 1] + a1]
+        v0, v1 = CF[fo[rho + 1] + b0], CF[fo[rho + 1] + b1]
+        for n in range(g00.shape[0]):
+            g00[n] += x0[n] * y0[n] + u0[n] * v0[n]
+            g01[n] += x0[n] * y1[n] + u0[n] * v1[n]
+            g10[n] += x1[n] * y0[n] + u1[n] * v0[n]
+            g11[n] += x1[n] * y1[n] + u1[n] * v1[n]
+        rho += 2
+    _dot_tail(g00, F, CF, fo, rho, r00, a0, b0)
+    _dot_tail(g01, F, CF, fo, rho, r01, a0, b1)
+    _dot_tail(g10, F, CF, fo, rho, r10, a1, b0)
+    _dot_tail(g11, F, CF, fo, rho, r11, a1, b1)
+
+
+@njit(cache=True)
+def _dot_tail(acc, F, CF, fo, r0, r1, da, db):
+    """``acc += sum_{r0 <= rho < r1} F[fo[rho] + da] * CF[fo[rho] + db]``."""
+    for rho in range(r0, r1):
+        x, y = F[fo[rho] + da], CF[fo[rho] + db]
+        for n in range(acc.shape[0]):
+            acc[n] += x[n] * y[n]
 
 
 @njit(cache=True)
