@@ -90,9 +90,9 @@ def _threads() -> dict[str, Any]:
     of the timings (the kernels then run on one thread: see resproof.nn.kernels)."""
     import numba
 
-    from .nn import kernels
+    from .nn.threads import machine_busy
 
-    return {"numba": numba.get_num_threads(), "busy": kernels._machine_busy()}
+    return {"numba": numba.get_num_threads(), "busy": machine_busy()}
 
 
 def format_bench(result: dict[str, Any]) -> str:

@@ -33,8 +33,11 @@ fixed order.  Layout and speed (measured on the bench instances):
   Python wrappers keep per thread: fresh multi-megabyte arrays cost more in page faults than the
   products written into them;
 * narrow layers with few samples (size S) take the BLAS-free feature-major loops
-  of :mod:`resproof.nn.small` for the loss and gradient; elsewhere products go to BLAS on one thread
-  (:func:`_one_thread`), so results never depend on the thread count;
+  of :mod:`resproof.nn.small` for the loss and gradient; elsewhere products go to
+  BLAS on one thread (:func:`resproof.nn.threads.one_thread`);
+* samples are processed in fixed chunks (:data:`CHUNK`) whose parameter parts
+  are added in chunk order, on numba's threads for large passes
+  (:func:`_threaded`): results never depend on the thread count;
 * the forward and adjoint states are remembered for the last ``theta``
   (:func:`_states`): Lanczos and Newton-CG apply many HVPs at one point, and
   the Hessian reuses them too.
@@ -46,11 +49,8 @@ The public entry points keep their signatures: ``forward``, ``output``,
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -58,6 +58,7 @@ from .buffers import _block, _bv, _mat, _need, _sum_k, _take
 from .losses import risk
 from .passes import backward_rows, forward_rows, hvp_rows, loss_grad_rows, state_arrays
 from .small import _loss_grad_small, _small
+from .threads import one_thread
 
 #: Samples per parallel task, at most.  The chunks depend on ``N`` alone, so the
 #: order in which their parameter parts are added, hence every bit of a result,
@@ -312,116 +313,6 @@ def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
     return st
 
 
-_BLAS: list = []
-
-
-def _blas_threads() -> tuple:
-    """``(get, set)`` for the thread count of the BLAS that numba's ``np.dot`` and
-    :mod:`resproof.nn.blas` call (SciPy's OpenBLAS), looked up once.
-
-    OpenBLAS's own ``openblas_get/set_num_threads`` are called through ctypes
-    (0.3 us against 6 us through threadpoolctl's controller objects: this runs
-    twice per HVP); other BLAS go through threadpoolctl."""
-    if not _BLAS:
-        import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS numba binds to)
-        from threadpoolctl import ThreadpoolController
-
-        libs = [lc for lc in ThreadpoolController().lib_controllers if lc.user_api == "blas"]
-        mark = os.sep + "scipy.libs" + os.sep
-        libs = [lc for lc in libs if mark in lc.filepath] or libs
-        _BLAS.append(_direct_openblas(libs) or _controllers(libs))
-    return _BLAS[0]
-
-
-def _direct_openblas(libs) -> tuple | None:
-    if len(libs) != 1 or libs[0].internal_api != "openblas":
-        return None
-    for prefix in ("scipy_", ""):
-        for suffix in ("", "64_"):
-            get = getattr(libs[0].dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
-            put = getattr(libs[0].dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                return get, put
-    return None
-
-
-def _controllers(libs) -> tuple:
-    def get() -> int:
-        return max(lc.get_num_threads() for lc in libs)
-
-    def put(n: int) -> None:
-        for lc in libs:
-            lc.set_num_threads(n)
-
-    return get, put
-
-
-def _one_thread(kernel, *args):
-    """``kernel(*args)`` with its BLAS on one thread, the caller's setting restored, and
-    numba's threads cut to one while the machine is busy (:func:`_machine_busy`).
-
-    The products here are skinny (inner sizes 4..32) and the kernels run their
-    own threads over sample chunks; OpenBLAS threads inside them would only
-    contend (3.5x slower for size L when the other core is busy, measured).
-    Thread counts change only the speed, never a bit of a result.
-    """
-    get, put = _blas_threads()
-    old = get()
-    if old != 1:
-        put(1)
-    lanes = numba.get_num_threads() if _machine_busy() else 1
-    if lanes != 1:
-        numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        if old != 1:
-            put(old)
-        if lanes != 1:
-            numba.set_num_threads(lanes)
-
-
-#: ``[wall time, machine CPU seconds, own CPU seconds, busy?]`` at the last look.
-_LOAD = [-1.0, 0.0, 0.0, False]
-
-#: How often the machine's CPU use is sampled, seconds.
-LOAD_INTERVAL = 0.5
-
-
-def _machine_busy() -> bool:
-    """Whether other processes kept more than half a core busy over the last
-    :data:`LOAD_INTERVAL` (machine CPU time from ``/proc/stat`` minus this process's
-    own, its threads included; never busy where ``/proc/stat`` is missing).
-
-    On a busy machine a parallel region waits for time slices: the size-S Hessian
-    took 16 ms on two threads against 1.1 ms on one (median of 300, two other busy
-    processes, measured)."""
-    now = time.monotonic()
-    if now - _LOAD[0] < LOAD_INTERVAL:
-        return _LOAD[3]
-    machine, own = _machine_cpu_seconds(), time.process_time()
-    elapsed = now - _LOAD[0]
-    if machine is None:
-        busy = False
-    else:
-        others = (machine - _LOAD[1]) - (own - _LOAD[2])
-        busy = _LOAD[0] >= 0 and others > 0.5 * elapsed
-    _LOAD[:] = [now, machine or 0.0, own, busy]
-    return busy
-
-
-def _machine_cpu_seconds() -> float | None:
-    """CPU seconds spent by all processes since boot (``/proc/stat``), or ``None``."""
-    try:
-        with open("/proc/stat", "rb") as f:
-            fields = f.readline().split()[1:9]
-        ticks = [int(x) for x in fields]
-    except (OSError, ValueError):
-        return None
-    busy = sum(ticks) - ticks[3] - ticks[4]  # minus idle and iowait
-    return busy / os.sysconf("SC_CLK_TCK")
-
-
 _LOCAL = threading.local()
 
 
@@ -447,7 +338,7 @@ def _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, want_g):
     W = _narrow(lay, X.shape[0])
     if W is not None:
         return _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
-    R, g, _LOCAL.fwd = _one_thread(_loss_grad, th, lay, X, Y, acode, ap, lcode, lp, skip,
+    R, g, _LOCAL.fwd = one_thread(_loss_grad, th, lay, X, Y, acode, ap, lcode, lp, skip,
                                    _work("fwd"), want_g)
     return R, g
 
@@ -465,8 +356,8 @@ def loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip):
 def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
     """``H(theta) v`` by the R-operator: a tangent forward and a reverse pass over the
     (remembered, see :func:`_states`) forward and adjoint states."""
-    st = _one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
-    out, _LOCAL.tan = _one_thread(_hvp, th, lay, X, skip, v, *st, _work("tan"))
+    st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
+    out, _LOCAL.tan = one_thread(_hvp, th, lay, X, skip, v, *st, _work("tan"))
     return out
 
 
@@ -474,6 +365,6 @@ def hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
     """The full Hessian (:func:`resproof.nn.hessian.assemble`), from the remembered states."""
     from .hessian import assemble
 
-    st = _one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
-    H, _LOCAL.hess = _one_thread(assemble, th, lay, X, skip, chunk, *st, _work("hess"))
+    st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
+    H, _LOCAL.hess = one_thread(assemble, th, lay, X, skip, chunk, *st, _work("hess"))
     return H

@@ -167,15 +167,15 @@ def test_chunked_kernels_do_not_depend_on_the_thread_count():
 
 
 def test_a_busy_machine_changes_the_threads_not_the_bits(monkeypatch):
-    from resproof.nn import kernels
+    from resproof.nn import threads
 
     model, X, Y, theta = chunked_problem()
     v = np.random.default_rng(3).standard_normal(theta.size)
     runs = []
     for busy in (False, True):
-        monkeypatch.setattr(kernels, "_machine_busy", lambda busy=busy: busy)
+        monkeypatch.setattr(threads, "machine_busy", lambda busy=busy: busy)
         obj = model.objective(X, Y)
         runs.append((obj.loss_grad(theta)[1], obj.hvp(theta, v)))
     for a, b in zip(*runs, strict=True):
         assert np.array_equal(a, b)
-    assert isinstance(kernels._LOAD[3], bool)
+    assert isinstance(threads._LOAD[3], bool)
