@@ -61,12 +61,6 @@ def _need(lay, N):
 
 
 @njit(cache=True)
-def _fit(W, lay, N):
-    need = _need(lay, N)
-    return W if W.size >= need else np.empty(need)
-
-
-@njit(cache=True)
 def _put_dot(g, off, A, B):
     """``g[off : off + r c] = (A^T B).ravel()`` for ``A`` (``N x r``), ``B`` (``N x c``)."""
     r, c = A.shape[1], B.shape[1]
