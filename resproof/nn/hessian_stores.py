@@ -102,12 +102,7 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, s
             gemm(U, False, J[z[_J0]:z[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
         for k in range(K):
             f = F[fo[rho + k]:fo[rho + k] + dz]
-            _copy_live(f, T[k * dp:(k + 1) * dp], eix, 0)
-            if eix[dp] >= 0:
-                for m in range(M):
-                    f[dp + m] = U[k, m]
-            f[dp + M:] = 0.0
-            f[z[_D0] + k] = 1.0
+            _node_row(f, T[k * dp:(k + 1) * dp], dp, eix, U[k], z[_D0] + k)
             v = J[w[_J0] + k * dz:w[_J0] + (k + 1) * dz]
             s = s1T[ko + k, a:b]
             for d in range(dz):
@@ -131,13 +126,7 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, s
         t = T[:N_o * dp].reshape((N_o, dp * Nc))
         gemm(Wout, False, J[e[_J0]:e[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
     for o in range(N_o):
-        f = F[fo[o]:fo[o] + D]
-        _copy_live(f, T[o * dp:(o + 1) * dp], eix, 0)
-        if eix[dp] >= 0:
-            for m in range(M):
-                f[dp + m] = Wout[o, m]
-        f[dp + M:] = 0.0
-        f[e[_D0] + o] = 1.0
+        _node_row(F[fo[o]:fo[o] + D], T[o * dp:(o + 1) * dp], dp, eix, Wout[o], e[_D0] + o)
     hq = T[0]
     for o in range(N_o):
         c = CF[fo[o]:fo[o] + D]
@@ -161,6 +150,20 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, s
                 if eix[j - fo[rho]] >= 0:
                     _scaled_row(CF[j], s, F[j])
             rho += 1
+
+
+@njit(cache=True)
+def _node_row(f, t, dp, eix, w, own):
+    """One row of a node's Jacobian over the earlier node rows: ``t`` (the ``dp`` rows
+    through the earlier state, live ones copied), then the weight row ``w`` on the
+    state itself (if live), zeros, and 1 at the node's own row ``own``."""
+    M = w.size
+    _copy_live(f, t, eix, 0)
+    if eix[dp] >= 0:
+        for m in range(M):
+            f[dp + m] = w[m]
+    f[dp + M:] = 0.0
+    f[own] = 1.0
 
 
 @njit(cache=True)
