@@ -90,7 +90,7 @@ def _threads() -> dict[str, Any]:
     of the timings (the kernels then run on one thread: see resproof.nn.kernels)."""
     import numba
 
-    from .nn.threads import machine_busy
+    from .nn.kernels.threads import machine_busy
 
     return {"numba": numba.get_num_threads(), "busy": machine_busy()}
 

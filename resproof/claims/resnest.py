@@ -7,7 +7,7 @@ point of (P_phi) with full-rank ``W_{L+1}`` is a global minimiser.
 
 One trial: draw a ``resnest-tanh``-style instance, freeze the features, solve
 (PA_phi) by least squares, minimise (P_phi) over ``(W_L, W_{L+1})`` from the
-drawn weights (variable projection, :mod:`resproof.nn.pphi_solve`) to a relative
+drawn weights (variable projection, :mod:`resproof.problems.pphi_solve`) to a relative
 gradient of ``1e-10``,
 confirm second-order optimality, and compare risks.  A positive ``eps`` (or a
 non-global critical point, for the ``all-critical-global`` control) is
@@ -23,8 +23,9 @@ import numpy as np
 
 from ..landscape.certify import certify_critical_point, certify_negative_curvature
 from ..nn.instances import Instance, resnest_random
-from ..nn.pphi import PphiHighPrecision, PphiObjective, augmented_optimum, augmented_optimum_mp
-from ..nn.pphi_solve import local_minimum
+from ..problems.augmented import augmented_optimum, augmented_optimum_mp
+from ..problems.pphi import PphiHighPrecision, PphiObjective
+from ..problems.pphi_solve import local_minimum
 from ..profiles import Budget
 from ..results import CriticalPoint, PointKind, TrialResult, Verdict
 from .base import Claim, Control

@@ -33,7 +33,7 @@ from ..landscape.minimize import minimize
 from ..landscape.points import make_point
 from ..landscape.saddles import find_critical_point
 from ..nn.models import LinearPredictor, YunResNet
-from ..nn.pphi import augmented_optimum_mp
+from ..problems.augmented import augmented_optimum_mp
 from ..profiles import Budget
 from ..results import PointKind, StopReason, TrialResult, Verdict
 from .base import Claim, Control

@@ -2,7 +2,7 @@
 
 Per seed: build the instance, freeze the features, solve (PA_phi) by least
 squares, minimise (P_phi) over ``(W_L, W_{L+1})`` from the drawn weights
-(variable projection, :func:`resproof.nn.pphi_solve.local_minimum`:
+(variable projection, :func:`resproof.problems.pphi_solve.local_minimum`:
 Levenberg-Marquardt on ``W_L`` with the optimal ``W_{L+1}``, then the joint
 relative gradient 1e-10 and all joint Hessian eigenvalues checked) and report
 ``eps``.  BLAS runs on one thread: these matrices are 48 x 48, where thread

@@ -14,7 +14,6 @@ data set, a loss and optionally a parameter subset.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,141 +21,11 @@ import numpy as np
 from .._validation import check_array
 from ..errors import InvalidInput
 from . import kernels
-from .activations import ACTIVATIONS, resolve_activation
+from .activations import ACTIVATIONS
 from .layout import ParamLayout
 from .losses import resolve_loss
-
-
-@dataclasses.dataclass(frozen=True)
-class ResNEst:
-    """A ResNEst with one-layer blocks ``G_i(x) = s(U_i x + b_i)``.
-
-    Parameters
-    ----------
-    layout
-        Sizes ``N_in, M, N_o`` and block widths ``K_1..K_L``.
-    activation
-        One of :data:`~resproof.nn.activations.ACTIVATIONS`.
-    activation_params
-        ``(s0, s1, s2)`` for ``"quadratic"``, empty otherwise.
-    skip
-        ``False`` removes the identity path (``x_i = W_i G_i(x_{i-1})``), for controls.
-    """
-
-    layout: ParamLayout
-    activation: str = "tanh"
-    activation_params: tuple[float, ...] = ()
-    skip: bool = True
-
-    def __post_init__(self) -> None:
-        resolve_activation(self.activation, self.activation_params)
-
-    @classmethod
-    def build(cls, n_in: int, width: int, n_out: int, block_widths: Sequence[int],
-              **kwargs: Any) -> ResNEst:
-        return cls(ParamLayout(n_in, width, n_out, tuple(block_widths)), **kwargs)
-
-    @property
-    def n_params(self) -> int:
-        return self.layout.n_params
-
-    def objective(self, X: Any, Y: Any, loss: str = "squared", *, loss_param: float | None = None,
-                  subset: Any = None, theta: Any = None) -> NetworkObjective:
-        """The risk ``R(theta) = (1/N) sum_n l(yhat(x_n), y_n)`` as an objective.
-
-        With ``subset`` (see :meth:`ParamLayout.subset_indices`) the objective
-        is over those coordinates only, the others fixed at ``theta``.
-        """
-        lay = self.layout
-        X = check_array("X", X, ndim=2)
-        Y = check_array("Y", Y, ndim=2)
-        if X.shape[1] != lay.n_in:
-            raise InvalidInput("X", f"{lay.n_in} columns (N_in)", f"shape {X.shape}")
-        if Y.shape != (X.shape[0], lay.n_out):
-            raise InvalidInput("Y", f"shape ({X.shape[0]}, {lay.n_out})", f"shape {Y.shape}")
-        lspec, lp = resolve_loss(loss, loss_param)
-        aspec, ap = resolve_activation(self.activation, self.activation_params)
-        idx = lay.subset_indices(subset)
-        if subset is not None:
-            if theta is None:
-                raise InvalidInput("theta", "the full parameter vector fixing the coordinates "
-                                   "outside the subset", None)
-            base = check_array("theta", theta, ndim=1).copy()
-            if base.shape != (lay.n_params,):
-                raise InvalidInput("theta", f"shape ({lay.n_params},)", f"shape {base.shape}")
-        else:
-            base = np.zeros(lay.n_params)
-        return NetworkObjective(np.ascontiguousarray(X), np.ascontiguousarray(Y), lay.offsets,
-                                aspec.code, ap, lspec.code, lp, 1.0 if self.skip else 0.0,
-                                idx, base, subset is not None)
-
-    def predict(self, theta: Any, X: Any) -> np.ndarray:
-        aspec, ap = resolve_activation(self.activation, self.activation_params)
-        X = np.ascontiguousarray(check_array("X", X, ndim=2))
-        th = np.ascontiguousarray(check_array("theta", theta, ndim=1))
-        skip = 1.0 if self.skip else 0.0
-        XS = kernels.forward(th, self.layout.offsets, X, aspec.code, ap, skip)[0]
-        return kernels.output(th, self.layout.offsets, XS[-1])
-
-    def features(self, theta: Any, X: Any) -> list[np.ndarray]:
-        """``[v_0 = x, v_1, ..., v_L]`` (each ``N x K_i``) and, last, ``x_{L-1}``."""
-        aspec, ap = resolve_activation(self.activation, self.activation_params)
-        X = np.ascontiguousarray(check_array("X", X, ndim=2))
-        th = np.ascontiguousarray(check_array("theta", theta, ndim=1))
-        XS, _Z, V, _S1, _S2 = kernels.forward(th, self.layout.offsets, X, aspec.code, ap,
-                                           1.0 if self.skip else 0.0)
-        out, ko = [X], 0
-        for k in self.layout.block_widths:
-            out.append(V[:, ko:ko + k].copy())
-            ko += k
-        return [*out, XS[-2]]
-
-
-class NetworkObjective:
-    """``loss / grad / hvp / hessian`` of a network risk on a flat vector.
-
-    On a subset the vector holds only the subset's coordinates; the rest stay at
-    the ``theta`` the objective was made with.
-    """
-
-    def __init__(self, X, Y, lay, acode, ap, lcode, lp, skip, idx, base, restricted):
-        self._args = (lay, X, Y, acode, ap, lcode, lp, skip)
-        self.indices = idx
-        self._base = base
-        self._restricted = restricted
-        self.n_params = int(idx.size)
-        self.chunk = max(1, min(X.shape[0], 256))
-
-    def full(self, t: np.ndarray) -> np.ndarray:
-        """The full parameter vector for the (possibly restricted) vector ``t``."""
-        if not self._restricted:
-            return np.ascontiguousarray(t, dtype=np.float64)
-        th = self._base.copy()
-        th[self.indices] = t
-        return th
-
-    def loss(self, t: np.ndarray) -> float:
-        return float(kernels.loss(self.full(t), *self._args))
-
-    def loss_grad(self, t: np.ndarray) -> tuple[float, np.ndarray]:
-        R, g = kernels.loss_grad(self.full(t), *self._args)
-        return float(R), (g[self.indices] if self._restricted else g)
-
-    def grad(self, t: np.ndarray) -> np.ndarray:
-        return self.loss_grad(t)[1]
-
-    def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
-        if self._restricted:
-            w = np.zeros_like(self._base)
-            w[self.indices] = v
-            return kernels.hvp(self.full(t), *self._args, w)[self.indices]
-        return kernels.hvp(self.full(t), *self._args, np.ascontiguousarray(v, dtype=np.float64))
-
-    def hessian(self, t: np.ndarray) -> np.ndarray:
-        H = kernels.hessian(self.full(t), *self._args, self.chunk)
-        if self._restricted:
-            return H[np.ix_(self.indices, self.indices)]
-        return H
+from .resnest import NetworkObjective, ResNEst
+from .yun import YunResNet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -413,8 +282,6 @@ class TwoLayerResNEst(_Embedded):
             slot += k
         return th
 
-
-from .yun import YunResNet  # noqa: E402  (yun builds on ResNEst)
 
 MODELS = ("ResNEst", "TwoLayerResNEst", "AResNEst", "DenseNEst", "YunResNet", "LinearPredictor")
 __all__ = [

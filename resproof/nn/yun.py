@@ -30,7 +30,7 @@ from .._validation import check_array, check_real
 from ..errors import InvalidInput
 from .activations import ACTIVATIONS
 from .layout import ParamLayout
-from .models import NetworkObjective, ResNEst
+from .resnest import NetworkObjective, ResNEst
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from resproof.claims import get
 from resproof.claims.resnest import a4_margin, draw, pphi_problem
 from resproof.nn.instances import resnest_tanh
-from resproof.nn.pphi import PphiObjective
+from resproof.problems.pphi import PphiObjective
 from resproof.results import Verdict
 
 

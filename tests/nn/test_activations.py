@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from numba import njit
 
-from resproof.nn import fastmath
-from resproof.nn.activations import ACTIVATIONS, act_arrays, act_eval, resolve_activation
+from resproof.nn.activations import ACTIVATIONS, resolve_activation
+from resproof.nn.kernels import fastmath
+from resproof.nn.kernels.activations import act_arrays, act_eval
 
 
 @njit(cache=True, error_model="numpy")

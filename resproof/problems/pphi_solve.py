@@ -2,7 +2,7 @@
 
 (P_phi) is separable: for fixed ``W_L`` the risk is a linear least-squares
 problem in ``W_{L+1}`` (Golub & Pereyra 1973).  Notation of
-:mod:`resproof.nn.pphi`; ``B = [I_M  W_L]``, ``G = B S B^T``.  The data enter
+:mod:`resproof.problems.pphi`; ``B = [I_M  W_L]``, ``G = B S B^T``.  The data enter
 through one QR factorisation ``[F  Y] / sqrt(N) = Q [[R_F, Y_q], [0, R_Y]]``
 (``S = R_F^T R_F``, ``T = R_F^T Y_q``), never through the Gram matrix ``S``:
 with ``A = R_F B^T = Q_A R_A``
@@ -45,10 +45,10 @@ a descent direction, and the answer is judged by the gradient, not by the step.
 
 A local minimiser of ``rho`` with its ``W_{L+1}(W_L)`` is a local minimiser of
 (P_phi), but nothing is taken on trust: the joint gradient is re-evaluated by
-the objective's own kernel (:func:`~resproof.nn.pphi.pphi_loss_grad`) at the
+the objective's own kernel (:func:`~resproof.problems.pphi.pphi_loss_grad`) at the
 returned ``(W_L, W_{L+1})``, damped joint Newton steps polish it if rounding
 left it above tolerance, and the point is classified from all eigenvalues of
-the exact joint Hessian (:func:`~resproof.nn.pphi.pphi_hessian`,
+the exact joint Hessian (:func:`~resproof.problems.pphi.pphi_hessian`,
 :func:`~resproof.landscape.points.make_point`, zero modes counted).  A strict
 saddle is left along its most negative eigenvector and the search resumed.
 
@@ -68,8 +68,8 @@ from numba import njit
 from .._validation import check_array, check_int, check_real
 from ..landscape.minimize import negative_curvature_step
 from ..landscape.points import GTOL, gradient_scale, make_point
+from ..nn.kernels.dense import _cholesky, _cholesky_solve, _factor, _upper_solve
 from ..results import CriticalPoint, PointKind, StopReason
-from .dense import _cholesky, _cholesky_solve, _factor, _upper_solve
 from .pphi import PphiObjective, pphi_hessian, pphi_loss_grad
 
 # Status codes of the kernels (mapped to StopReason by the wrapper).

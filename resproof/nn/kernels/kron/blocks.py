@@ -5,7 +5,7 @@ For nodes ``A >= B``::
     H[(A, r, c), (B, r', c')] = sum_n ( G_n[A r, B r'] u_A[c]
                                         + delta_A[r] du_A[c]/deps_B[r'] ) u_B[c'],
 
-formed in the row bases of :mod:`resproof.nn.hessian_rows` as ``H_AB = (R_A (x)
+formed in the row bases of :mod:`resproof.nn.kernels.kron.rows` as ``H_AB = (R_A (x)
 I) Y`` (:func:`_pair`).  The block of ``G_n`` comes from the chunk's packed
 store or is formed from the Jacobian stores (:func:`_curvature_block`); the
 factor ``du_A/deps_B`` of the second term is, for one step of the chain, a
@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from .blas import gemm
-from .buffers import _block, _mat, _take
-from .hessian_rows import _C, _CJ, _D0, _J0, _JS, _KO, _Q0, _R, _U0
-from .hessian_stores import _axpy_row, _dot_rows
+from ..blas import gemm
+from ..buffers import _block, _mat, _take
+from .rows import _C, _CJ, _D0, _J0, _JS, _KO, _Q0, _R, _U0
+from .stores import _axpy_row, _dot_rows
 
 
 @njit(cache=True)

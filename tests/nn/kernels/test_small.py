@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from numba import njit
 
-from resproof.nn import fastmath, kernels, small
-from resproof.nn.buffers import _need
 from resproof.nn.instances import resnest_tanh
+from resproof.nn.kernels import drivers as kernels
+from resproof.nn.kernels import fastmath, small
+from resproof.nn.kernels.buffers import _need
 from resproof.nn.models import ResNEst
 
 ACTIVATIONS = ["identity", "tanh", "softplus", "sigmoid", "relu", "square"]

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from resproof.nn import hessian
+from resproof.nn.kernels.kron import assemble as hessian
 from resproof.nn.models import ResNEst
 
 

@@ -112,7 +112,7 @@ def test_results_do_not_depend_on_blas_threads():
 
 def chunked_problem(loss="squared"):
     """More samples than one chunk, and enough work per pass for the threaded path."""
-    from resproof.nn.kernels import CHUNK, _threaded
+    from resproof.nn.kernels.drivers import CHUNK, _threaded
 
     rng = np.random.default_rng(5)
     N = 1300
@@ -167,7 +167,7 @@ def test_chunked_kernels_do_not_depend_on_the_thread_count():
 
 
 def test_a_busy_machine_changes_the_threads_not_the_bits(monkeypatch):
-    from resproof.nn import threads
+    from resproof.nn.kernels import threads
 
     model, X, Y, theta = chunked_problem()
     v = np.random.default_rng(3).standard_normal(theta.size)

@@ -20,21 +20,21 @@ The HVP is the R-operator (Pearlmutter 1994) of that pass: a tangent forward
 pass ``R{X_i}, R{Z_i}`` and a reverse pass with ``R{Lam_i}``; the activation
 adds ``R{Mu_i} = s''(Z_i) R{Z_i} Nu_i + s'(Z_i) R{Nu_i}``.
 
-The Hessian is assembled from its Kronecker structure in :mod:`resproof.nn.hessian`.
+The Hessian is assembled from its Kronecker structure in :mod:`resproof.nn.kernels.kron`.
 
 Every compiled kernel takes arrays and integers only; samples are visited in a
 fixed order.  Layout and speed (measured on the bench instances):
 
-* ``tanh`` is :func:`resproof.nn.fastmath.tanh`, vectorised over whole blocks
+* ``tanh`` is :func:`resproof.nn.kernels.fastmath.tanh`, vectorised over whole blocks
   (libm's costs ~18 ns a call and does not vectorise);
 * states are block-major (block ``i`` of ``Z, V, s', s''`` is one contiguous
   ``N x K_i`` array), so no product needs a copy of its operand;
-* temporaries are carved (:mod:`resproof.nn.buffers`) from work buffers that the
+* temporaries are carved (:mod:`resproof.nn.kernels.buffers`) from work buffers that the
   Python wrappers keep per thread: fresh multi-megabyte arrays cost more in page faults than the
   products written into them;
 * narrow layers with few samples (size S) take the BLAS-free feature-major loops
-  of :mod:`resproof.nn.small` for the loss and gradient; elsewhere products go to
-  BLAS on one thread (:func:`resproof.nn.threads.one_thread`);
+  of :mod:`resproof.nn.kernels.small` for the loss and gradient; elsewhere products go to
+  BLAS on one thread (:func:`resproof.nn.kernels.threads.one_thread`);
 * samples are processed in fixed chunks (:data:`CHUNK`) whose parameter parts
   are added in chunk order, on numba's threads for large passes
   (:func:`_threaded`): results never depend on the thread count;
@@ -134,7 +134,7 @@ def risk_terms(yhat, Y, lcode, lp, want_h):
 
 @njit(cache=True)
 def _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
-    """:func:`_loss_grad` by the BLAS-free loops of :mod:`resproof.nn.small`; ``W`` has
+    """:func:`_loss_grad` by the BLAS-free loops of :mod:`resproof.nn.kernels.small`; ``W`` has
     at least ``_need(lay, N)`` entries (sized once by :func:`_narrow`)."""
     return _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
 
@@ -258,7 +258,7 @@ def _hvp_threads(nch, th, lay, X, skip, v, st, W, parts):
 @njit(cache=True)
 def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
     """``H v`` from the states of :func:`backward_states`, the samples in chunks
-    (:func:`resproof.nn.passes.hvp_rows`), threaded if :func:`_threaded`."""
+    (:func:`resproof.nn.kernels.passes.hvp_rows`), threaded if :func:`_threaded`."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
     need = nch * (_need(lay, (N + nch - 1) // nch) + P)
@@ -362,8 +362,8 @@ def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
 
 
 def hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
-    """The full Hessian (:func:`resproof.nn.hessian.assemble`), from the remembered states."""
-    from .hessian import assemble
+    """The full Hessian (:func:`resproof.nn.kernels.kron.assemble`), from the remembered states."""
+    from .kron.assemble import assemble
 
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
     H, _LOCAL.hess = one_thread(assemble, th, lay, X, skip, chunk, *st, _work("hess"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .layout import HEAD, PER_BLOCK
+from ..layout import HEAD, PER_BLOCK
 
 
 @njit(cache=True)

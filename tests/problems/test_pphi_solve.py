@@ -9,8 +9,15 @@ from resproof.errors import InvalidInput
 from resproof.landscape.classify import classify_spectrum
 from resproof.landscape.minimize import minimize
 from resproof.nn.instances import resnest_random, resnest_tanh
-from resproof.nn.pphi import PphiObjective, augmented_optimum
-from resproof.nn.pphi_solve import _factor, _gauss_newton, _joint_polish, _projected, local_minimum
+from resproof.problems.augmented import augmented_optimum
+from resproof.problems.pphi import PphiObjective
+from resproof.problems.pphi_solve import (
+    _factor,
+    _gauss_newton,
+    _joint_polish,
+    _projected,
+    local_minimum,
+)
 from resproof.results import PointKind, StopReason
 from tests.oracles import central_gradient
 

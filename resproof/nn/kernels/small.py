@@ -6,7 +6,7 @@ BLAS is called (the size-S bench instance; from size M on BLAS wins, measured).
 
 Products ``out = C B`` (:func:`_acc_rows`) take four terms and make two rows per
 pass over the samples, with the skip term, the bias and the factor ``s'`` fused
-in; ``tanh`` is the staged SIMD pass of :mod:`resproof.nn.fastmath`; sums over
+in; ``tanh`` is the staged SIMD pass of :mod:`resproof.nn.kernels.fastmath`; sums over
 the samples (the weight gradients) are its eight-lane SIMD dot products.  All
 have a fixed order, so a result depends on neither the machine's vector width
 nor the thread count.
@@ -243,7 +243,7 @@ def _risk_fm(YT, Y, lcode, lp, GT, W, pos):
 
 @njit(cache=True, error_model="numpy")
 def _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
-    """:func:`resproof.nn.kernels._loss_grad` in feature-major loops, no BLAS calls::
+    """:func:`resproof.nn.kernels.drivers._loss_grad` in feature-major loops, no BLAS calls::
 
         Lam_L^T = W_{L+1}^T G^T,  Mu_i^T = s'(Z_i^T) * (W_i^T Lam_i^T),
         Lam_{i-1}^T = sigma Lam_i^T + U_i^T Mu_i^T,

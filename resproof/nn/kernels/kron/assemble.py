@@ -17,9 +17,9 @@ output (:func:`~.hessian_rows._bases`), so both terms are formed in these fewer
 rows and mapped afterwards.  :func:`assemble` works on the forward and adjoint
 states of :mod:`resproof.nn.kernels`.
 
-The parts: :mod:`resproof.nn.hessian_rows` (node table, row bases, index
-maps), :mod:`resproof.nn.hessian_stores` (the per-chunk inputs, Jacobians and
-``G_n``), :mod:`resproof.nn.hessian_blocks` (one node pair's block); here the
+The parts: :mod:`resproof.nn.kernels.kron.rows` (node table, row bases, index
+maps), :mod:`resproof.nn.kernels.kron.stores` (the per-chunk inputs, Jacobians and
+``G_n``), :mod:`resproof.nn.kernels.kron.blocks` (one node pair's block); here the
 chunk loop and the node pairs dealt to parallel bins.
 """
 
@@ -28,10 +28,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .blas import new_scratch
-from .buffers import _sum_k, _take
-from .hessian_blocks import _pair
-from .hessian_rows import (
+from ..blas import new_scratch
+from ..buffers import _sum_k, _take
+from .blocks import _pair
+from .rows import (
     _C,
     _D0,
     _J0,
@@ -44,7 +44,7 @@ from .hessian_rows import (
     _nodes,
     _param_index,
 )
-from .hessian_stores import _curvature, _fill_inputs, _jacobians, _part_stores, _transpose
+from .stores import _curvature, _fill_inputs, _jacobians, _part_stores, _transpose
 
 #: Parallel bins of node-pair tasks per chunk, a constant: reading the thread
 #: count in a compiled kernel would prevent caching.  Which bin a pair lands in

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .buffers import _block, _mat, _sum_k
+from ..buffers import _block, _mat, _sum_k
 
 # columns of the node table (:func:`_nodes`)
 _D0, _R, _C, _CJ, _Q0, _U0, _J0, _JS, _RHO, _KO = range(10)

@@ -1,4 +1,4 @@
-"""Small dense linear algebra compiled for the (P_phi) solver (:mod:`resproof.nn.pphi_solve`).
+"""Small dense linear algebra compiled for the (P_phi) solver (:mod:`resproof.problems.pphi_solve`).
 
 Cholesky with a diagonal shift and its solves, a triangular solve, and the
 Householder QR of ``[F  Y]`` that gives ``R_F`` and ``Y_q`` (the data enter the

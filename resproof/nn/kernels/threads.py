@@ -18,7 +18,7 @@ _BLAS: list = []
 
 def _blas_threads() -> tuple:
     """``(get, set)`` for the thread count of the BLAS that numba's ``np.dot`` and
-    :mod:`resproof.nn.blas` call (SciPy's OpenBLAS), looked up once.
+    :mod:`resproof.nn.kernels.blas` call (SciPy's OpenBLAS), looked up once.
 
     OpenBLAS's own ``openblas_get/set_num_threads`` are called through ctypes
     (0.3 us against 6 us through threadpoolctl's controller objects: this runs

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from numba import njit
 
-from .blas import gemm
-from .buffers import _block, _bv, _mat, _take
-from .hessian_rows import _D0, _J0, _JS, _U0
+from ..blas import gemm
+from ..buffers import _block, _bv, _mat, _take
+from .rows import _D0, _J0, _JS, _U0
 
 
 @njit(cache=True)

@@ -1,0 +1,103 @@
+"""numba's on-disk cache keyed on the source of every compiled module of resproof.
+
+numba keys a cached function on its own file (path, modification time, a hash of
+its source).  A kernel inlines the callees it imports from other modules, so after
+an edit to a callee its callers would keep loading stale machine code from disk.
+Here every function of resproof is cached in a directory named after a hash of
+the sources of *all* of resproof's modules that compile (:data:`COMPILED`), and
+that hash is also the source stamp numba checks: changing any of them sends every
+kernel to a fresh directory, and switching back finds the old entries again.
+
+:func:`install` puts :class:`SourceTreeLocator` first in numba's list of cache
+locators; it claims only files inside the ``resproof`` package, so other
+packages' caches are untouched.  Directory: ``$NUMBA_CACHE_DIR/resproof`` when
+the user set numba's cache directory, else ``__pycache__/numba-<hash>`` beside
+each module, else ``$XDG_CACHE_HOME/resproof`` (``~/.cache/resproof``) when the
+package directory is read-only.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from pathlib import Path
+
+from numba.core import caching, config
+
+#: The package directory.
+PACKAGE = Path(__file__).resolve().parents[2]
+
+#: Sub-packages whose modules define compiled functions (or are inlined into them).
+COMPILED = ("nn", "problems")
+
+
+@functools.cache
+def source_hash() -> str:
+    """SHA-256 over the path and contents of every ``.py`` file under :data:`COMPILED`,
+    in sorted order (16 hex digits)."""
+    digest = hashlib.sha256()
+    for sub in COMPILED:
+        for path in sorted((PACKAGE / sub).rglob("*.py")):
+            digest.update(str(path.relative_to(PACKAGE)).encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _user_cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "resproof"
+
+
+class SourceTreeLocator(caching._CacheLocator):
+    """Cache locator for resproof's functions: directory and stamp from :func:`source_hash`."""
+
+    def __init__(self, py_func, py_file: str, root: Path):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        relative = Path(py_file).resolve().parent.relative_to(PACKAGE)
+        self._cache_path = str(root / f"numba-{source_hash()}" / relative)
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self) -> str:
+        return source_hash()
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        try:
+            Path(py_file).resolve().relative_to(PACKAGE)
+        except ValueError:
+            return None
+        for root in _roots():
+            self = cls(py_func, py_file, root)
+            try:
+                self.ensure_cache_path()
+            except OSError:
+                continue
+            return self
+        return None
+
+
+def _roots() -> list[Path]:
+    if config.CACHE_DIR:
+        return [Path(config.CACHE_DIR) / "resproof"]
+    return [PACKAGE / "__pycache__", _user_cache_root()]
+
+
+def _impl_class() -> type:
+    # numba >= 0.61 names it CacheImpl, older releases _CacheImpl
+    return getattr(caching, "CacheImpl", None) or caching._CacheImpl
+
+
+def install() -> None:
+    """Put :class:`SourceTreeLocator` first among numba's cache locators (idempotent)."""
+    impl = _impl_class()
+    if SourceTreeLocator not in impl._locator_classes:
+        impl._locator_classes = [SourceTreeLocator, *impl._locator_classes]
