@@ -79,7 +79,7 @@ def run_bench(size: str = "S") -> dict[str, Any]:
         "threads": _threads(),
     }
     if size == "S":
-        from .claims.thm1_sweep import sweep
+        from .claims.resnest.thm1_sweep import sweep
 
         result["thm1"] = sweep(range(20))
     return result

@@ -1,6 +1,7 @@
 """The claim registry: ``get(id)``, ``all_claims()``, ``verify(id, ...)``.
 
-Every module of this package except ``base`` defines ``CLAIMS``, a list of
+Every module of this package and of its sub-packages (``resnest/``, ``yun/``: one
+module per claim) may define ``CLAIMS``, a list of
 :class:`~resproof.claims.base.Claim` instances; they are collected on first
 use, so importing resproof stays cheap.
 """
@@ -24,15 +25,25 @@ _REGISTRY: dict[str, Claim] = {}
 def registry() -> dict[str, Claim]:
     """All registered claims by id, in module then declaration order."""
     if not _REGISTRY:
-        for info in pkgutil.iter_modules(__path__):
-            if info.name == "base" or info.name.startswith("_"):
-                continue
-            module = importlib.import_module(f"{__name__}.{info.name}")
+        for name in _claim_modules():
+            module = importlib.import_module(name)
             for claim in getattr(module, "CLAIMS", ()):
                 if claim.id in _REGISTRY:
                     raise RuntimeError(f"claim id {claim.id!r} registered twice")
                 _REGISTRY[claim.id] = claim
     return _REGISTRY
+
+
+def _claim_modules() -> list[str]:
+    """Every module of this package and its sub-packages (one per document) except
+    ``base`` and private ones, depth first in name order."""
+    names = []
+    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if leaf == "base" or leaf.startswith("_") or info.ispkg:
+            continue
+        names.append(info.name)
+    return sorted(names)
 
 
 def all_claims() -> list[Claim]:

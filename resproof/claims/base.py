@@ -21,7 +21,7 @@ import numpy as np
 
 from .._validation import check_choice, check_positive_int, check_seed
 from ..profiles import Budget, get_budget
-from ..results import Outcome, TrialResult, Verdict
+from ..results import CriticalPoint, Outcome, PointKind, TrialResult, Verdict, to_jsonable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +34,101 @@ class Control:
 
     name: str
     summary: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Assumption:
+    """An assumption measured on one instance.
+
+    ``margin`` is signed and relative (``sigma_min / sigma_max - tol`` for A4,
+    ``(M - N_o + 1/2) / N_o`` for A3, ...): ``> 0`` met, ``<= 0`` missed.
+    ``value`` is the raw measured quantity and ``detail`` says how it was measured.
+    """
+
+    name: str
+    margin: float
+    value: float | None = None
+    detail: str = ""
+
+    @property
+    def met(self) -> bool:
+        return bool(self.margin > 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**to_jsonable(self), "met": self.met}
+
+
+@dataclasses.dataclass
+class SearchLog:
+    """Every search one trial ran, converged or not (none is ever dropped).
+
+    :meth:`add` records a search's stop reason and second-order kind; a trial
+    whose needed search did not converge can never hold (:func:`decide`).
+    """
+
+    records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def add(self, label: str, point: CriticalPoint, needed: bool = True) -> CriticalPoint:
+        self.records.append({"search": label, "stop_reason": point.stop_reason.value,
+                             "converged": point.converged, "kind": point.kind.value,
+                             "needed": needed, "loss": point.loss,
+                             "relative_grad_norm": point.relative_grad_norm,
+                             "lambda_min": point.lambda_min})
+        return point
+
+    @property
+    def run(self) -> int:
+        return len(self.records)
+
+    @property
+    def converged(self) -> int:
+        return sum(r["converged"] for r in self.records)
+
+    @property
+    def failed_needed(self) -> int:
+        return sum(r["needed"] and not r["converged"] for r in self.records)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run": self.run, "converged": self.converged,
+                "failed_needed": self.failed_needed, "records": self.records}
+
+
+def confirmed_minimum(point: CriticalPoint) -> bool:
+    """A converged point whose second-order test says minimum (``DEGENERATE`` is not)."""
+    return point.converged and point.kind is PointKind.MINIMUM
+
+
+def decide(margin: float | None, *, assumptions: Sequence[Assumption] = (),
+           broken: Sequence[Assumption] = (), searches: SearchLog | None = None,
+           certified: bool | None = None, evidence: dict[str, Any] | None = None
+           ) -> TrialResult:
+    """The rule every trial is decided by, in this order:
+
+    1. an assumption of ``assumptions`` missed, or one of ``broken`` (the
+       assumption a control drops, which must really be broken on its
+       instance) met -> ``vacuous``;
+    2. ``margin < 0`` (the conclusion violated at a point the searches
+       established) -> ``refuted``, ``certified`` as the caller's independent
+       re-check found;
+    3. a needed search that did not converge, or nothing to compare
+       (``margin is None``) -> ``inconclusive``;
+    4. otherwise ``holds`` with slack ``margin``.
+
+    The evidence always carries every assumption's margin and the search log.
+    """
+    out: dict[str, Any] = dict(evidence or {})
+    out["assumptions"] = [a.to_json() for a in assumptions]
+    if broken:
+        out["broken_assumptions"] = [a.to_json() for a in broken]
+    if searches is not None:
+        out["searches"] = searches.to_json()
+    if any(not a.met for a in assumptions) or any(a.met for a in broken):
+        return TrialResult(Verdict.VACUOUS, margin, out)
+    if margin is not None and margin < 0:
+        return TrialResult(Verdict.REFUTED, float(margin), out, certified=certified)
+    if margin is None or (searches is not None and searches.failed_needed):
+        return TrialResult(Verdict.INCONCLUSIVE, margin, out)
+    return TrialResult(Verdict.HOLDS, float(margin), out)
 
 
 class Claim:

@@ -32,9 +32,9 @@ from .yun import YunResNet
 class LinearPredictor:
     """``yhat = T x`` (no bias: a constant input coordinate models one).
 
-    ``R_lin = min_T (1/N) sum_n l(T x_n, y_n)``: least squares (QR/SVD) for the squared
-    loss, trust-region Newton with the exact Hessian ``H = (1/N) sum_n l''_n (x) x_n x_n^T``
-    for the other convex losses (:meth:`optimum`).
+    :meth:`objective` is ``R(T) = (1/N) sum_n l(T x_n, y_n)`` with the exact Hessian
+    ``H = (1/N) sum_n l''_n (x) x_n x_n^T``; :meth:`squared_optimum` its least-squares
+    minimiser.  ``R_lin`` for any convex loss is :func:`resproof.problems.linear.optimum`.
     """
 
     n_in: int
@@ -54,26 +54,6 @@ class LinearPredictor:
                   loss_param: float | None = None) -> LinearObjective:
         return LinearObjective(check_array("X", X, ndim=2), check_array("Y", Y, ndim=2),
                                loss, loss_param)
-
-    @classmethod
-    def optimum(cls, X: Any, Y: Any, loss: str = "squared", loss_param: float | None = None,
-                *, gtol: float = 1e-12) -> tuple[np.ndarray, float]:
-        """``(T*, R_lin)`` for any loss; raises :class:`~resproof.errors.SearchFailed` when
-        the convex solve does not converge (e.g. separable data under the logistic loss,
-        where the infimum is not attained)."""
-        from ..errors import SearchFailed
-        from ..landscape.minimize import minimize
-
-        if loss == "squared":
-            return cls.squared_optimum(X, Y)
-        obj = cls.objective(X, Y, loss, loss_param)
-        lspec, _ = resolve_loss(loss, loss_param)
-        if not lspec.convex:
-            raise InvalidInput("loss", "a convex loss (R_lin is a convex problem)", loss)
-        point = minimize(obj, np.zeros(obj.n_params), gtol=gtol)
-        if not point.converged:
-            raise SearchFailed(point)
-        return point.theta.reshape(obj.Y.shape[1], obj.X.shape[1]), point.loss
 
 
 class LinearObjective:

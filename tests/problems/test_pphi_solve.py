@@ -186,7 +186,7 @@ def test_bad_start_is_invalid_input(theta0):
 
 
 def test_sweep_converges_with_eps_at_rounding_level():
-    from resproof.claims.thm1_sweep import sweep
+    from resproof.claims.resnest.thm1_sweep import sweep
 
     result = sweep(range(4))
     assert all(result["converged"])

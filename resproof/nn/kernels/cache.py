@@ -4,7 +4,7 @@ numba keys a cached function on its own file (path, modification time, a hash of
 its source).  A kernel inlines the callees it imports from other modules, so after
 an edit to a callee its callers would keep loading stale machine code from disk.
 Here every function of resproof is cached in a directory named after a hash of
-the sources of *all* of resproof's modules that compile (:data:`COMPILED`), and
+the sources of *all* of resproof's modules that compile (:func:`compiled_modules`), and
 that hash is also the source stamp numba checks: changing any of them sends every
 kernel to a fresh directory, and switching back finds the old entries again.
 
@@ -18,6 +18,7 @@ package directory is read-only.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import os
@@ -28,21 +29,55 @@ from numba.core import caching, config
 #: The package directory.
 PACKAGE = Path(__file__).resolve().parents[2]
 
-#: Sub-packages whose modules define compiled functions (or are inlined into them).
-COMPILED = ("nn", "problems")
+#: Decorators that make numba compile a function.
+COMPILING = ("@njit", "@jit", "@intrinsic", "@generated_jit", "@vectorize", "@overload")
+
+
+@functools.cache
+def compiled_modules() -> tuple[Path, ...]:
+    """The modules whose source can end up in machine code: every module of resproof
+    that compiles a function, and every resproof module those import from.
+
+    A compiled function can call only compiled functions (which live in compiling
+    modules, so they are followed further) and read other modules' globals as
+    constants frozen at compile time (the module that defines them is included,
+    and not followed: its own imports are Python, never inlined)."""
+    compiling = {path: text for path in PACKAGE.rglob("*.py")
+                 if any(mark in (text := path.read_text()) for mark in COMPILING)}
+    seen: set[Path] = set()
+    for path, text in compiling.items():
+        seen.add(path)
+        seen.update(_local_imports(path, text))
+    return tuple(sorted(seen))
+
+
+def _local_imports(path: Path, text: str) -> list[Path]:
+    """The resproof modules ``path`` imports (relative imports only; resproof never
+    imports itself absolutely)."""
+    out = []
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.ImportFrom) or not node.level:
+            continue
+        base = path.parent
+        for _ in range(node.level - 1):
+            base = base.parent
+        stem = base.joinpath(*node.module.split(".")) if node.module else base
+        candidates = [stem.with_suffix(".py"), stem / "__init__.py"]
+        candidates += [stem / f"{alias.name}.py" for alias in node.names]
+        out += [c for c in candidates if c.is_file()]
+    return out
 
 
 @functools.cache
 def source_hash() -> str:
-    """SHA-256 over the path and contents of every ``.py`` file under :data:`COMPILED`,
-    in sorted order (16 hex digits)."""
+    """SHA-256 over the path and contents of every module of :func:`compiled_modules`
+    (16 hex digits)."""
     digest = hashlib.sha256()
-    for sub in COMPILED:
-        for path in sorted((PACKAGE / sub).rglob("*.py")):
-            digest.update(str(path.relative_to(PACKAGE)).encode())
-            digest.update(b"\0")
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
+    for path in compiled_modules():
+        digest.update(str(path.relative_to(PACKAGE)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
     return digest.hexdigest()[:16]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from resproof.claims import get
-from resproof.claims.resnet import YunSingleBlockHighPrecision, draw_data
+from resproof.claims.yun.single_block import YunSingleBlockHighPrecision, draw_data
 from resproof.nn.models import YunResNet
 from resproof.results import Verdict
 

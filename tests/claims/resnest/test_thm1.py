@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from resproof.claims import get
-from resproof.claims.resnest import a4_margin, draw, pphi_problem
+from resproof.claims.resnest.thm1 import a4_margin, draw, pphi_problem
 from resproof.nn.instances import resnest_tanh
 from resproof.problems.pphi import PphiObjective
 from resproof.results import Verdict

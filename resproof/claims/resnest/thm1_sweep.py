@@ -19,9 +19,9 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from ..nn.instances import resnest_tanh
-from ..results import PointKind
-from .resnest import minimise_pphi
+from ...nn.instances import resnest_tanh
+from ...results import PointKind
+from .thm1 import minimise_pphi
 
 
 def check_seed(seed: int) -> dict[str, Any]:

@@ -28,15 +28,15 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from ..landscape.certify import certify_critical_point, certify_negative_curvature
-from ..landscape.minimize import minimize
-from ..landscape.points import make_point
-from ..landscape.saddles import find_critical_point
-from ..nn.models import LinearPredictor, YunResNet
-from ..problems.augmented import augmented_optimum_mp
-from ..profiles import Budget
-from ..results import PointKind, StopReason, TrialResult, Verdict
-from .base import Claim, Control
+from ...landscape.certify import certify_critical_point, certify_negative_curvature
+from ...landscape.minimize import minimize
+from ...landscape.points import make_point
+from ...landscape.saddles import find_critical_point
+from ...nn.models import LinearPredictor, YunResNet
+from ...problems.augmented import augmented_optimum_mp
+from ...profiles import Budget
+from ...results import PointKind, StopReason, TrialResult, Verdict
+from ..base import Claim, Control
 
 D_X, HIDDEN, SAMPLES = 2, 2, 48
 #: ``R - R_lin`` above this (relative to ``max(1, R_lin)``) is a violation, not rounding.

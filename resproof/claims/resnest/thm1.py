@@ -21,14 +21,14 @@ from typing import Any, NamedTuple
 import mpmath
 import numpy as np
 
-from ..landscape.certify import certify_critical_point, certify_negative_curvature
-from ..nn.instances import Instance, resnest_random
-from ..problems.augmented import augmented_optimum, augmented_optimum_mp
-from ..problems.pphi import PphiHighPrecision, PphiObjective
-from ..problems.pphi_solve import local_minimum
-from ..profiles import Budget
-from ..results import CriticalPoint, PointKind, TrialResult, Verdict
-from .base import Claim, Control
+from ...landscape.certify import certify_critical_point, certify_negative_curvature
+from ...nn.instances import Instance, resnest_random
+from ...problems.augmented import augmented_optimum, augmented_optimum_mp
+from ...problems.pphi import PphiHighPrecision, PphiObjective
+from ...problems.pphi_solve import local_minimum
+from ...profiles import Budget
+from ...results import CriticalPoint, PointKind, TrialResult, Verdict
+from ..base import Claim, Control
 
 #: ``|eps|`` below this (relative to ``max(1, A*)``) is rounding, not a violation.
 EPS_TOL = 1e-12
