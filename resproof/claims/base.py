@@ -93,6 +93,21 @@ class SearchLog:
                 "failed_needed": self.failed_needed, "records": self.records}
 
 
+def violation(quantity: str, value: Any, relation: str, threshold: Any = 0, *,
+              certified_bound: Any = None, exact: bool = False) -> dict[str, Any]:
+    """The violated quantity of a refutation, for ``evidence["violated"]``: what the CLI
+    prints in one line (``eps = R - min(PA_phi) = 3e-3 > 0; certified bound 2.9e-3``).
+
+    ``relation`` is how ``value`` compares with ``threshold`` at the counterexample
+    (``">"``, ``"<"``, ``"!="``, ``"<="``); ``certified_bound`` is the end of the certified
+    interval on the refuting side (:attr:`~resproof.landscape.certify.Certificate.bound`),
+    or, for ``exact`` checks, the value itself.
+    """
+    return {"quantity": quantity, "value": value, "relation": relation, "threshold": threshold,
+            "certified_bound": value if exact and certified_bound is None else certified_bound,
+            "exact": exact}
+
+
 def confirmed_minimum(point: CriticalPoint) -> bool:
     """A converged point whose second-order test says minimum (``DEGENERATE`` is not)."""
     return point.converged and point.kind is PointKind.MINIMUM

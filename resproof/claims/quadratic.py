@@ -21,7 +21,7 @@ from hypothesis.errors import NoSuchExample
 
 from ..profiles import Budget
 from ..results import Outcome, TrialResult, Verdict
-from .base import Claim, Control
+from .base import Claim, Control, violation
 
 SOURCE = "000_753f352ef6f6c63b.txt"
 # Rationals p/q, |p| <= 6, 1 <= q <= 3: shrinks to 0, then to small integers.
@@ -176,6 +176,8 @@ def _describe_activation(net: ActivationNetwork) -> dict[str, Any]:
     return {"activation": [str(v) for v in net.s], "network": str(net.expr()),
             "polynomial": poly, "neurons": len(net.neurons),
             "square_neurons_needed": need,
+            "violated": violation("square neurons needed - neurons", need - len(net.neurons),
+                                  ">", 0, exact=True),
             "reason": f"{len(net.neurons)} neuron(s) with s2 = 0 compute {poly}, which needs "
                       f"{need} square neurons (and no linear neuron yields x1**2)"}
 
@@ -274,6 +276,9 @@ def _describe_cubic(instance: Any) -> dict[str, Any]:
             "network": str(net.expr()), "network_expansion": str(net.expand()),
             "neurons": net.size, "monomials_without_rule": [_monomial_text(m) for m in unmatched],
             "differing_monomials": rows, "differing_monomial": first["monomial"],
+            "violated": violation(f"coefficient of {first['monomial']}, network - target",
+                                  str(sympy.Rational(first["network"])
+                                      - sympy.Rational(first["target"])), "!=", 0, exact=True),
             "reason": f"the identities' network for {expr} ({net.size} square neuron(s)) expands "
                       f"to {net.expand()}: coefficient of {first['monomial']} (degree "
                       f"{first['degree']}) is {first['network']} in the network, "
@@ -432,7 +437,11 @@ class _CountChecker:
         return bool(result["failures"])
 
     def describe(self, q: Any) -> dict[str, Any]:
-        return self.check(q)
+        result = self.check(q)
+        result["violated"] = violation("independent checks failing", len(result["failures"]),
+                                       ">", 0, exact=True)
+        result["reason"] = "; ".join(result["failures"])
+        return result
 
 
 @st.composite
@@ -472,7 +481,10 @@ def _describe_raw(q: Any) -> dict[str, Any]:
 
     return {"polynomial": q.text(), "raw": [[qstr(v) for v in row] for row in q.raw],
             "raw_rank": _raw_rank(q), "rank": q.rank(),
-            "residual_minimum": analyse(q).minimum["residual"]}
+            "residual_minimum": analyse(q).minimum["residual"],
+            "violated": violation("residual minimum - raw rank",
+                                  analyse(q).minimum["residual"] - _raw_rank(q), "!=", 0,
+                                  exact=True)}
 
 
 def _never_saves(q: Any) -> bool:
@@ -491,6 +503,9 @@ def _describe_saves(q: Any) -> dict[str, Any]:
     report = analyse(q)
     return {"polynomial": q.text(), "variables": [v.name for v in q.variables],
             "rank": report.rank, "minimum_neurons": report.minimum,
+            "violated": violation("traditional minimum - residual minimum",
+                                  report.minimum["traditional"] - report.minimum["residual"],
+                                  "<=", 0, exact=True),
             "reason": "the linear part lies in col A, so completing the square gives a "
                       "traditional network with k neurons"}
 
