@@ -210,3 +210,9 @@ def test_readme_claims_table_is_current(capsys):
     assert main(["list", "--markdown"]) == 0
     assert table == capsys.readouterr().out.strip(), \
         "README claims table is stale: regenerate with `python -m resproof list --markdown`"
+
+
+def test_markdown_cells_escape_pipes_and_newlines():
+    from resproof.cli import _cell
+
+    assert _cell("|x|  <= 1\n and more") == "\\|x\\| <= 1 and more"
