@@ -340,13 +340,17 @@ class _CountChecker:
       neurons is consistent and the one with ``m - 1`` is ``[1]``, ``c_j != 0``
       enforced (``c_j d_j = 1`` for ``n <= 2``; ``c_j = 1`` for ``n = 3``, equivalent over
       ``C``, see :mod:`~resproof.symbolic.groebner`).  A side it does not compute
-      (``m > 3``, or ``n`` above the cap) is counted as *not checked*, never as agreement.
+      (``m > 3``, ``n`` above the cap, or an ``n = 3`` polynomial beyond
+      ``max_groebner_n3``: seconds each) is counted as *not checked*, never as agreement.
 
     ``tally`` sums the checks over every polynomial the search looked at.
     """
 
-    def __init__(self, max_groebner_variables: int, max_groebner_neurons: int = 3) -> None:
+    def __init__(self, max_groebner_variables: int, max_groebner_neurons: int = 3,
+                 max_groebner_n3: int | None = None) -> None:
         self.max_groebner_variables = max_groebner_variables
+        self.max_groebner_n3 = max_groebner_n3
+        self._n3_checked: set[str] = set()
         self.max_groebner_neurons = max_groebner_neurons
         self.tally = {"polynomials": 0, "witnesses_expanded": 0, "certificates_verified": 0,
                       "limit_families_verified": 0, "groebner_polynomials": 0,
@@ -393,7 +397,13 @@ class _CountChecker:
             out["limit_traditional_neurons"] = None if family is None else family.size
             if not ok:
                 out["failures"].append(f"traditional: no verified limit family of {k + 1}")
-        if q.n <= self.max_groebner_variables:
+        if q.n == 3 and self.max_groebner_n3 is not None and q.text() not in \
+                self._n3_checked and len(self._n3_checked) >= self.max_groebner_n3:
+            out["groebner"] = (f"not checked (budget: the first {self.max_groebner_n3} n = 3 "
+                               "polynomials only)")
+        elif q.n <= self.max_groebner_variables:
+            if q.n == 3:
+                self._n3_checked.add(q.text())
             weighted = q.n <= 2
             checks = cross_check(q, stated, max_neurons=self.max_groebner_neurons,
                                  weighted=weighted)
@@ -521,7 +531,8 @@ class NeuronCount(_SearchClaim):
                  "allowed in all three.  Decided by independent checks of each stated count: a "
                  "witness of that size (SymPy expansion), a lower-bound certificate re-verified "
                  "by its verify(), and a Groebner cross-check with c_j != 0 (n <= 2 at budget "
-                 "quick, n <= 3 otherwise; sides it cannot compute reported as not checked).")
+                 "quick; n = 3 for 10 polynomials at standard, all at deep; what it does not "
+                 "compute is reported as not checked).")
     reading = ("resproof's reading: the seed's counts (residual k, traditional >= k + 1 for "
                "k < n) are replaced by exact minima; the seed's traditional count is attained "
                "by neither minimum (k or k + 2), only by the limit and the linear-neuron count.")
@@ -537,9 +548,12 @@ class NeuronCount(_SearchClaim):
         from ..strategies import quadratics
 
         if control is None:
-            # Groebner at n = 3 takes seconds per polynomial: standard and deep only.
-            cap = 2 if budget is None or budget.name == "quick" else 3
-            checker = _CountChecker(max_groebner_variables=cap)
+            # Groebner at n = 3 takes seconds per polynomial: none at quick, the first 10
+            # at standard, all at deep.
+            name = "quick" if budget is None else budget.name
+            cap = 2 if name == "quick" else 3
+            checker = _CountChecker(max_groebner_variables=cap,
+                                    max_groebner_n3=10 if name == "standard" else None)
             return _Search(quadratics(max_variables=3), checker, checker.describe,
                            "quadratics, n <= 3, any rank, linear part inside or outside col A; "
                            f"Groebner cross-check for n <= {cap}",

@@ -180,3 +180,14 @@ def test_groebner_side_not_computed_is_not_checked_never_agreement():
     assert big(parse_quadratic("x1*x2 + x3")) is False
     assert big.tally["groebner_not_checked_polynomials"] == 1
     assert big.tally["groebner_sides_agree"] == 0
+
+
+def test_groebner_n3_budget_cap_reports_not_checked():
+    from resproof.claims.quadratic import _CountChecker
+    from resproof.symbolic.neurons import parse_quadratic
+
+    checker = _CountChecker(max_groebner_variables=3, max_groebner_n3=0)
+    result = checker.check(parse_quadratic("x1*x2 + x3"))
+    assert result["failures"] == []
+    assert result["groebner"].startswith("not checked (budget")
+    assert "groebner" not in result["kinds"]["residual"]
