@@ -229,8 +229,10 @@ def _violated(ce: dict[str, Any], outcome: Outcome) -> str:
         quantity = certificate.get("details", {}).get("quantity")
         relation = ">" if side == "above" else "<"
         value = "" if quantity is None else f" (quantity {_num(quantity)})"
-        return (f"quantity - threshold = {_num(margin)} {relation} 0{value}; certified bound "
-                f"{_num(bound)} {relation} 0, error {_num(error)} ({cert})")
+        beyond = bound is not None and (bound > 0 if side == "above" else bound < 0)
+        return (f"quantity - threshold = {_num(margin)}{value}, refuting if {relation} 0; "
+                f"certified bound {_num(bound)} {relation if beyond else 'not ' + relation} 0, "
+                f"error {_num(error)} ({cert})")
     reason = ce.get("reason") or "; ".join(ce.get("failures", ())) or ce.get("polynomial")
     margin = "" if outcome.margin is None else f"margin {_num(outcome.margin)}; "
     return f"{margin}{reason or 'see the JSON evidence'} ({cert})"

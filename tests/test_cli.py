@@ -134,9 +134,22 @@ def test_uncertified_counterexample_falls_back_to_the_certificate(fake_claims, c
     assert main(["verify", "test.uncertified", "--trials", "1"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert "refuted (uncertified)" in out[0]
-    assert out[1].startswith("    violated: quantity - threshold = 1e-09 > 0")
-    assert "certified bound 1e-09 > 0, error 1e-40 (NOT certified)" in out[1]
+    assert out[1] == ("    violated: quantity - threshold = 1e-09 (quantity 0.003), refuting if "
+                      "> 0; certified bound 1e-09 > 0, error 1e-40 (NOT certified)")
     assert out[2] == "    instance: seed [0, 0]; sizes L=1, N=4"
+
+
+def test_certificate_on_the_wrong_side_is_shown_as_such():
+    from resproof.cli import counterexample_lines
+
+    outcome = Outcome(claim="c", control=None, expected=Verdict.HOLDS, verdict=Verdict.REFUTED,
+                      certified=False, trials=1, seed=0, margin=-1e-3, budget="quick",
+                      statement="s", counterexample={"seed": [0, 1], "certificate": {
+                          "margin": -1e-3, "error_bound": 1e-40, "refutes": "above"}})
+    violated, instance = counterexample_lines(outcome)
+    assert "certified bound -0.001 not > 0" in violated
+    assert violated.endswith("(NOT certified)")
+    assert instance == "    instance: seed [0, 1]"
 
 
 def test_holding_claim_and_refuted_control(fake_claims, capsys):
