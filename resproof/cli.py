@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list the registered claims")
     p.add_argument("--controls", action="store_true", help="list each claim's controls too")
-    p.add_argument("--json", action="store_true")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true")
+    form.add_argument("--markdown", action="store_true",
+                      help="a Markdown table: claim, controls, statement, reading, expected "
+                           "(the table in README.md)")
 
     p = sub.add_parser("verify", help="verify claims (and their controls)")
     p.add_argument("claims", nargs="+", metavar="CLAIM",
@@ -84,6 +88,9 @@ def _list(args: argparse.Namespace) -> int:
             row["controls"] = [{"id": f"{claim.id}:{c.name}", "summary": c.summary}
                                for c in claim.controls]
         rows.append(row)
+    if args.markdown:
+        print(claims_markdown())
+        return EXIT_OK
     if args.json:
         print(dumps({"claims": rows}, indent=1))
         return EXIT_OK
@@ -94,6 +101,31 @@ def _list(args: argparse.Namespace) -> int:
         for control in row.get("controls", ()):
             print(f"  {control['id']}: {control['summary']}")
     return EXIT_OK
+
+
+def claims_markdown() -> str:
+    """The README's claims table: one row per registered claim (ids, statement, whether it
+    is resproof's reading or an extension, expected verdicts)."""
+    from .claims import all_claims
+
+    lines = ["| claim | controls (each expected: refuted) | statement checked | "
+             "paper or resproof | expected |", "|---|---|---|---|---|"]
+    for claim in all_claims():
+        controls = "<br>".join(f"`:{c.name}` {_cell(c.summary)}" for c in claim.controls)
+        kind = []
+        if claim.reading:
+            reading = _cell(claim.reading)
+            kind.append(reading if reading.startswith("resproof's reading")
+                        else f"resproof's reading: {reading}")
+        if claim.extension:
+            kind.append("extension beyond the paper")
+        lines.append(f"| `{claim.id}` | {controls or '(none)'} | {_cell(claim.statement)} | "
+                     f"{'<br>'.join(kind) or 'paper'} | {claim.expected(None).value} |")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -108,11 +140,17 @@ def _verify(args: argparse.Namespace) -> int:
     plan: list[tuple[str, str | None]] = []
     for name in args.claims:
         if name == "all":
+            if args.control is not None:
+                raise InvalidInput("--control", "no --control with 'all' (it runs every "
+                                   "control already)", args.control)
             for claim in all_claims():
                 plan.append((claim.id, None))
                 plan.extend((claim.id, c.name) for c in claim.controls)
             continue
-        claim_id, _, control = name.partition(":")
+        claim_id, colon, control = name.partition(":")
+        if colon and args.control is not None:
+            raise InvalidInput("--control", f"no --control with {name!r}, which names its "
+                               "control already", args.control)
         claim = get(claim_id)
         control = control or args.control
         if control is not None:
@@ -127,6 +165,8 @@ def _verify(args: argparse.Namespace) -> int:
         outcomes.append(outcome)
         if not args.json:
             print(_outcome_line(outcome), flush=True)
+            for line in counterexample_lines(outcome):
+                print(line, flush=True)
     status = exit_status(outcomes)
     if args.json:
         print(dumps({"outcomes": [o.to_json() for o in outcomes], "exit_status": status},
@@ -158,6 +198,71 @@ def _outcome_line(outcome: Outcome) -> str:
     return (f"{mark} {outcome.label}: {outcome.verdict.value}{cert}"
             f" [expected {outcome.expected.value}; {outcome.trials} trials, seed {outcome.seed}"
             f"{margin}]")
+
+
+def counterexample_lines(outcome: Outcome) -> list[str]:
+    """One or two indented lines for a refuted verdict: the violated quantity with its
+    certified bound, then the seed and sizes of the instance (nothing otherwise)."""
+    ce = outcome.counterexample
+    if outcome.verdict is not Verdict.REFUTED or not ce:
+        return []
+    return [f"    violated: {_violated(ce, outcome)}", f"    instance: {_instance(ce)}"]
+
+
+def _violated(ce: dict[str, Any], outcome: Outcome) -> str:
+    cert = "certified" if outcome.certified else "NOT certified"
+    violated = ce.get("violated")
+    if isinstance(violated, dict):
+        text = f"{violated.get('quantity', 'quantity')} = {_num(violated.get('value'))}"
+        if violated.get("threshold") is not None:
+            text += f" {violated.get('relation', 'vs')} {_num(violated['threshold'])}"
+        if violated.get("exact"):
+            text += "; exact"
+        elif violated.get("certified_bound") is not None:
+            text += f"; certified bound {_num(violated['certified_bound'])}"
+        return f"{text} ({cert})"
+    certificate = ce.get("certificate")
+    if isinstance(certificate, dict) and "margin" in certificate:
+        margin, error = certificate["margin"], certificate.get("error_bound")
+        side = certificate.get("refutes", "above")
+        bound = _certified_bound(margin, error, side)
+        quantity = certificate.get("details", {}).get("quantity")
+        relation = ">" if side == "above" else "<"
+        value = "" if quantity is None else f" (quantity {_num(quantity)})"
+        beyond = bound is not None and (bound > 0 if side == "above" else bound < 0)
+        return (f"quantity - threshold = {_num(margin)}{value}, refuting if {relation} 0; "
+                f"certified bound {_num(bound)} {relation if beyond else 'not ' + relation} 0, "
+                f"error {_num(error)} ({cert})")
+    reason = ce.get("reason") or "; ".join(ce.get("failures", ())) or ce.get("polynomial")
+    margin = "" if outcome.margin is None else f"margin {_num(outcome.margin)}; "
+    return f"{margin}{reason or 'see the JSON evidence'} ({cert})"
+
+
+def _certified_bound(margin: Any, error: Any, side: str) -> float | None:
+    try:
+        m, e = float(margin), float(error)
+    except (TypeError, ValueError):
+        return None
+    return m - e if side == "above" else m + e
+
+
+def _instance(ce: dict[str, Any]) -> str:
+    parts = [f"seed {ce.get('seed')}"]
+    sizes = ce.get("sizes")
+    if isinstance(sizes, dict):
+        parts.append("sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
+    else:
+        found = [f"{k}={ce[k]}" for k in ("polynomial", "variables", "n", "neurons", "examples")
+                 if k in ce]
+        if found:
+            parts.append(", ".join(found))
+    return "; ".join(parts)
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
 
 
 def _neurons(args: argparse.Namespace) -> int:

@@ -129,8 +129,10 @@ class Outcome:
 
     ``expected`` is the verdict the registry expects (``holds`` for a claim,
     ``refuted`` for a control); a claim that is ``vacuous`` is also as
-    expected.  ``counterexample`` holds the worst trial's instance, enough to
-    replay it.
+    expected.  ``counterexample`` holds the reported refutation's instance, enough
+    to replay it: the worst *certified* refutation when there is one, else the
+    worst refutation; ``certified`` is that counterexample's own flag
+    (:meth:`resproof.claims.base.Claim.outcome`).
     """
 
     claim: str

@@ -93,6 +93,21 @@ class SearchLog:
                 "failed_needed": self.failed_needed, "records": self.records}
 
 
+def violation(quantity: str, value: Any, relation: str, threshold: Any = 0, *,
+              certified_bound: Any = None, exact: bool = False) -> dict[str, Any]:
+    """The violated quantity of a refutation, for ``evidence["violated"]``: what the CLI
+    prints in one line (``eps = R - min(PA_phi) = 3e-3 > 0; certified bound 2.9e-3``).
+
+    ``relation`` is how ``value`` compares with ``threshold`` at the counterexample
+    (``">"``, ``"<"``, ``"!="``, ``"<="``); ``certified_bound`` is the end of the certified
+    interval on the refuting side (:attr:`~resproof.landscape.certify.Certificate.bound`),
+    or, for ``exact`` checks, the value itself.
+    """
+    return {"quantity": quantity, "value": value, "relation": relation, "threshold": threshold,
+            "certified_bound": value if exact and certified_bound is None else certified_bound,
+            "exact": exact}
+
+
 def confirmed_minimum(point: CriticalPoint) -> bool:
     """A converged point whose second-order test says minimum (``DEGENERATE`` is not)."""
     return point.converged and point.kind is PointKind.MINIMUM
@@ -198,22 +213,32 @@ class Claim:
     def outcome(self, control: str | None, results: Sequence[TrialResult], seed: int,
                 budget: Budget, evidence: dict[str, Any] | None = None) -> Outcome:
         """Aggregate trial results: any refuted -> refuted; else any inconclusive ->
-        inconclusive; else all vacuous -> vacuous; else holds."""
+        inconclusive; else all vacuous -> vacuous; else holds.
+
+        The counterexample reported for ``refuted`` is the worst *certified*
+        refutation when there is one (smallest margin among them), else the worst
+        refutation; ``Outcome.certified`` is that trial's own certification, so it
+        always describes the counterexample shown.  The evidence says which was
+        chosen (``evidence["counterexample_choice"]``) and carries
+        :func:`trial_statistics` (counts and searches per verdict, rates).
+        """
         verdict = aggregate([r.verdict for r in results])
         decided = [r for r in results if r.verdict is verdict]
-        worst = min(decided, key=_margin_key) if decided else None
-        summary = {
+        summary: dict[str, Any] = {
             "counts": {v.value: sum(r.verdict is v for r in results) for v in Verdict},
+            **trial_statistics(results),
             "margins": [r.margin for r in results],
         }
         if evidence:
             summary.update(evidence)
         certified = None
-        if verdict is Verdict.REFUTED:
-            certified = any(r.certified for r in decided)
         counterexample = None
-        if worst is not None and verdict is Verdict.REFUTED:
-            counterexample = {"seed": worst.seed, **worst.evidence}
+        worst = min(decided, key=_margin_key) if decided else None
+        if verdict is Verdict.REFUTED:
+            worst, summary["counterexample_choice"] = choose_counterexample(decided)
+            certified = bool(worst.certified)
+            counterexample = {"seed": worst.seed, "margin": worst.margin,
+                              "certified": certified, **worst.evidence}
         elif worst is not None:
             summary["worst_trial"] = {"seed": worst.seed, **worst.evidence}
         return Outcome(
@@ -240,6 +265,71 @@ def aggregate(verdicts: Sequence[Verdict]) -> Verdict:
     if not verdicts or all(v is Verdict.VACUOUS for v in verdicts):
         return Verdict.VACUOUS
     return Verdict.HOLDS
+
+
+def choose_counterexample(refutations: Sequence[TrialResult]
+                          ) -> tuple[TrialResult, dict[str, Any]]:
+    """The refutation to report, and a record of why it was chosen.
+
+    The worst (smallest margin) certified refutation when one exists, else the
+    worst refutation (then uncertified).  The record counts the certified
+    refutations and, when an uncertified one is worse than the one reported,
+    gives its margin and seed so nothing is hidden.
+    """
+    if not refutations:
+        raise ValueError("no refutation to choose from")
+    certified = [r for r in refutations if r.certified]
+    worst_any = min(refutations, key=_margin_key)
+    chosen = min(certified, key=_margin_key) if certified else worst_any
+    record: dict[str, Any] = {
+        "rule": "worst certified refutation" if certified
+                else "worst refutation (none certified)",
+        "refutations": len(refutations), "certified_refutations": len(certified),
+        "seed": chosen.seed, "margin": chosen.margin, "certified": bool(chosen.certified)}
+    if worst_any is not chosen and _margin_key(worst_any) < _margin_key(chosen):
+        record["worse_uncertified"] = {"seed": worst_any.seed, "margin": worst_any.margin}
+    return chosen, record
+
+
+def trial_statistics(results: Sequence[TrialResult]) -> dict[str, Any]:
+    """Per verdict: trials, and searches run / converged summed over them (from the
+    ``searches`` entry :func:`decide` puts in each trial's evidence); the
+    inconclusive and vacuous rates; totals.  Trials without a search log are
+    counted apart (``trials_without_search_log``), never as converged searches."""
+    by_verdict: dict[str, dict[str, int]] = {}
+    totals = {"run": 0, "converged": 0, "failed_needed": 0}
+    without_log = 0
+    for verdict in Verdict:
+        group = [r for r in results if r.verdict is verdict]
+        row = {"trials": len(group), "searches_run": 0, "searches_converged": 0,
+               "searches_failed_needed": 0}
+        for result in group:
+            log = _search_log(result)
+            if log is None:
+                without_log += 1
+                continue
+            row["searches_run"] += log["run"]
+            row["searches_converged"] += log["converged"]
+            row["searches_failed_needed"] += log["failed_needed"]
+        for key in totals:
+            totals[key] += row[f"searches_{key}"]
+        by_verdict[verdict.value] = row
+    n = len(results)
+    return {"by_verdict": by_verdict,
+            "inconclusive_rate": by_verdict[Verdict.INCONCLUSIVE.value]["trials"] / n if n
+            else 0.0,
+            "vacuous_rate": by_verdict[Verdict.VACUOUS.value]["trials"] / n if n else 0.0,
+            "certified_refutations": sum(r.verdict is Verdict.REFUTED and bool(r.certified)
+                                         for r in results),
+            "searches": {**totals, "trials_without_search_log": without_log}}
+
+
+def _search_log(result: TrialResult) -> dict[str, int] | None:
+    log = result.evidence.get("searches") if isinstance(result.evidence, dict) else None
+    if not isinstance(log, dict) or not {"run", "converged"} <= set(log):
+        return None
+    return {"run": int(log["run"]), "converged": int(log["converged"]),
+            "failed_needed": int(log.get("failed_needed", 0))}
 
 
 def _margin_key(result: TrialResult) -> float:

@@ -21,7 +21,7 @@ from hypothesis.errors import NoSuchExample
 
 from ..profiles import Budget
 from ..results import Outcome, TrialResult, Verdict
-from .base import Claim, Control
+from .base import Claim, Control, violation
 
 SOURCE = "000_753f352ef6f6c63b.txt"
 # Rationals p/q, |p| <= 6, 1 <= q <= 3: shrinks to 0, then to small integers.
@@ -34,12 +34,13 @@ class _Search:
     violates: Callable[[Any], bool]
     describe: Callable[[Any], dict[str, Any]]
     space: str
+    tally: Callable[[], dict[str, Any]] | None = None   # what the checks did, summed
 
 
 class _SearchClaim(Claim):
     """A claim decided by a Hypothesis search for a violating instance."""
 
-    def search(self, control: str | None) -> _Search:
+    def search(self, control: str | None, budget: Budget | None = None) -> _Search:
         raise NotImplementedError
 
     def verify(self, control: str | None = None, trials: int | None = None, seed: int = 0,
@@ -47,7 +48,7 @@ class _SearchClaim(Claim):
         """Search ``trials`` examples (default: the budget's ``max_examples``)."""
         control, _, seed, plan = self.validate(control, trials, seed, budget)
         examples = plan.max_examples if trials is None else trials
-        search = self.search(control)
+        search = self.search(control, plan)
         count = [0]
 
         def condition(instance: Any) -> bool:
@@ -68,9 +69,11 @@ class _SearchClaim(Claim):
                 raise AssertionError(f"{self.id}: shrunk counterexample does not reproduce")
             result = TrialResult(Verdict.REFUTED, margin=-1.0, certified=True, seed=[seed],
                                  evidence={"examples": count[0], **search.describe(found)})
-        outcome = self.outcome(control, [result], seed, plan,
-                               evidence={"search_space": search.space, "examples": count[0],
-                                         "exact": True, "output_bias_allowed": True})
+        evidence = {"search_space": search.space, "examples": count[0], "exact": True,
+                    "output_bias_allowed": True}
+        if search.tally is not None:
+            evidence["checks"] = search.tally()
+        outcome = self.outcome(control, [result], seed, plan, evidence=evidence)
         return dataclasses.replace(outcome, trials=count[0])
 
 
@@ -173,6 +176,8 @@ def _describe_activation(net: ActivationNetwork) -> dict[str, Any]:
     return {"activation": [str(v) for v in net.s], "network": str(net.expr()),
             "polynomial": poly, "neurons": len(net.neurons),
             "square_neurons_needed": need,
+            "violated": violation("square neurons needed - neurons", need - len(net.neurons),
+                                  ">", 0, exact=True),
             "reason": f"{len(net.neurons)} neuron(s) with s2 = 0 compute {poly}, which needs "
                       f"{need} square neurons (and no linear neuron yields x1**2)"}
 
@@ -189,7 +194,7 @@ class SquareActivation(_SearchClaim):
                         "s2 = 0: a linear-activation network is claimed to equal a square network"
                         " with the same number of neurons"),)
 
-    def search(self, control: str | None) -> _Search:
+    def search(self, control: str | None, budget: Budget | None = None) -> _Search:
         if control is None:
             return _Search(_activation_networks(linear=False), _square_rewrite_fails,
                            lambda net: {"network": str(net.expr())},
@@ -233,41 +238,51 @@ def _identity_fails(q: Any) -> bool:
     return not net.represents(q) or sympy.expand(net.expr() - q.expr()) != 0
 
 
+def _prescribed_for_cubic(instance: Any) -> tuple[Any, Any, list[tuple[int, ...]], list]:
+    """The network the identities prescribe for the *whole* target (every monomial of it,
+    :func:`~resproof.symbolic.networks.monomial_identity_network`), and the exact
+    difference of its expansion from the target, monomial by monomial."""
+    from ..symbolic.networks import expansion_difference, monomial_identity_network
+    from ..symbolic.quadratic import default_variables
+
+    target = _cubic_expr(instance)
+    net, unmatched = monomial_identity_network(target, default_variables(instance[0]))
+    return target, net, unmatched, expansion_difference(net, target)
+
+
 def _cubic_identity_fails(instance: Any) -> bool:
-    from sympy import QQ
+    # Measured: the prescribed network's expansion differs from the target somewhere.
+    return bool(_prescribed_for_cubic(instance)[3])
 
-    from ..symbolic.networks import identity_network
-    from ..symbolic.quadratic import Quadratic, default_variables
 
-    n, terms = instance
-    if not any(c for m, c in terms if len(m) == 3):
-        return False   # not a cubic: outside the extended claim
-    A = [[QQ(0)] * n for _ in range(n)]
-    a, a0 = [QQ(0)] * n, QQ(0)
-    for m, c in terms:
-        value = QQ.convert(c)
-        if len(m) == 0:
-            a0 = value
-        elif len(m) == 1:
-            a[m[0]] = value
-        elif len(m) == 2 and m[0] == m[1]:
-            A[m[0]][m[0]] = value
-        elif len(m) == 2:
-            A[m[0]][m[1]] = A[m[1]][m[0]] = value / 2
-    low = Quadratic(default_variables(n), tuple(map(tuple, A)), tuple(a), a0)
-    net = identity_network(low)
-    # The network equals the degree <= 2 part exactly (Gram matrices) and has no
-    # monomial of degree 3, while the target has one: they differ.
-    return net.represents(low)
+def _monomial_text(exponents: tuple[int, ...]) -> str:
+    import sympy
+
+    from ..symbolic.quadratic import default_variables
+
+    x = default_variables(len(exponents))
+    return str(sympy.Mul(*(xi ** e for xi, e in zip(x, exponents, strict=True))))
 
 
 def _describe_cubic(instance: Any) -> dict[str, Any]:
     import sympy
 
-    expr = sympy.expand(_cubic_expr(instance))
+    target, net, unmatched, difference = _prescribed_for_cubic(instance)
+    expr = sympy.expand(target)
+    rows = [{"monomial": _monomial_text(m), "degree": sum(m), "target": str(t),
+             "network": str(c)} for m, t, c in difference]
+    first = rows[0]
     return {"polynomial": str(expr), "degree": int(sympy.Poly(expr).total_degree()),
-            "reason": "a one-hidden-layer network of square neurons is a polynomial of degree "
-                      f"<= 2; {expr} has degree 3"}
+            "network": str(net.expr()), "network_expansion": str(net.expand()),
+            "neurons": net.size, "monomials_without_rule": [_monomial_text(m) for m in unmatched],
+            "differing_monomials": rows, "differing_monomial": first["monomial"],
+            "violated": violation(f"coefficient of {first['monomial']}, network - target",
+                                  str(sympy.Rational(first["network"])
+                                      - sympy.Rational(first["target"])), "!=", 0, exact=True),
+            "reason": f"the identities' network for {expr} ({net.size} square neuron(s)) expands "
+                      f"to {net.expand()}: coefficient of {first['monomial']} (degree "
+                      f"{first['degree']}) is {first['network']} in the network, "
+                      f"{first['target']} in the target; square neurons have degree <= 2"}
 
 
 class Identities(_SearchClaim):
@@ -281,7 +296,7 @@ class Identities(_SearchClaim):
     controls = (Control("cubic-target",
                         "the one-layer construction is claimed for cubic polynomials too"),)
 
-    def search(self, control: str | None) -> _Search:
+    def search(self, control: str | None, budget: Budget | None = None) -> _Search:
         if control is None:
             from ..strategies import quadratics
 
@@ -289,26 +304,154 @@ class Identities(_SearchClaim):
                            lambda q: {"polynomial": q.text()},
                            "quadratics, n <= 4, any rank, linear part inside or outside col A")
         return _Search(_cubics(), _cubic_identity_fails, _describe_cubic,
-                       "polynomials of degree 3 in n <= 2 variables")
+                       "polynomials of degree <= 3 in n <= 2 variables; the identities' "
+                       "network for the whole target, expanded and compared exactly")
 
 
 # -- kreinovich.neuron-count -------------------------------------------------------------
 
-def _count_fails(q: Any) -> bool:
-    from ..symbolic.groebner import cross_check
-    from ..symbolic.neurons import analyse
+def _stated_minima(q: Any) -> tuple[int, bool, dict[str, int]]:
+    """The statement's counts, from ``q`` alone: ``k = rank A`` (symmetrised) and whether
+    ``a`` lies in ``col A`` (``rank [A | a] == rank A``), computed here by DomainMatrix ranks
+    (not by :func:`~resproof.symbolic.neurons.analyse`)."""
+    from sympy import QQ
+    from sympy.polys.matrices import DomainMatrix
 
-    report = analyse(q)
-    m = report.minimum
-    k = report.rank
-    expected_trad = k if report.in_range else k + 2
-    if not report.verify() or m["residual"] != k or m["traditional"] != expected_trad:
-        return True
-    if not m["residual"] <= m["traditional_with_linear"] <= m["traditional"]:
-        return True
-    if q.n <= 2:  # independent Groebner cross-check where it is cheap
-        return not all(c.agrees for c in cross_check(q, m).values())
-    return False
+    n = q.n
+    if n == 0:
+        return 0, True, {"residual": 0, "traditional": 0, "traditional_with_linear": 0}
+    k = DomainMatrix([list(r) for r in q.A], (n, n), QQ).rank()
+    augmented = DomainMatrix([[*q.A[i], q.a[i]] for i in range(n)], (n, n + 1), QQ).rank()
+    inside = augmented == k
+    return k, inside, {"residual": k, "traditional": k if inside else k + 2,
+                       "traditional_with_linear": k if inside else k + 1}
+
+
+class _CountChecker:
+    """Decides ``kreinovich.neuron-count`` on one quadratic by independent checks.
+
+    For each kind, with ``m`` the statement's count (:func:`_stated_minima`):
+
+    - *upper bound*: the witness network has ``m`` neurons and ``sympy.expand`` of
+      ``witness - f`` is 0 (exact expansion, not the Gram matrices ``analyse`` used);
+    - *lower bound*: the certificate's own :meth:`verify` (recomputed from ``f``'s
+      coefficients) passes and its bound is ``m``;
+    - *Groebner* (``n <= max_variables``): the coefficient-matching system with ``m``
+      neurons is consistent and the one with ``m - 1`` is ``[1]``, ``c_j != 0``
+      enforced (``c_j d_j = 1`` for ``n <= 2``; ``c_j = 1`` for ``n = 3``, equivalent over
+      ``C``, see :mod:`~resproof.symbolic.groebner`).  A side it does not compute
+      (``m > 3``, ``n`` above the cap, or an ``n = 3`` polynomial beyond
+      ``max_groebner_n3``: seconds each) is counted as *not checked*, never as agreement.
+
+    ``tally`` sums the checks over every polynomial the search looked at.
+    """
+
+    def __init__(self, max_groebner_variables: int, max_groebner_neurons: int = 3,
+                 max_groebner_n3: int | None = None) -> None:
+        self.max_groebner_variables = max_groebner_variables
+        self.max_groebner_n3 = max_groebner_n3
+        self._n3_checked: set[str] = set()
+        self.max_groebner_neurons = max_groebner_neurons
+        self.tally = {"polynomials": 0, "witnesses_expanded": 0, "certificates_verified": 0,
+                      "limit_families_verified": 0, "groebner_polynomials": 0,
+                      "groebner_not_checked_polynomials": 0, "groebner_sides_agree": 0,
+                      "groebner_sides_not_checked": 0, "groebner_sides_disagree": 0,
+                      "failures": 0}
+
+    def check(self, q: Any) -> dict[str, Any]:
+        """Every check on ``q``, with ``failures`` listing what disagrees with the statement."""
+        import sympy
+
+        from ..errors import ResproofError
+        from ..symbolic.groebner import cross_check
+        from ..symbolic.neurons import analyse
+
+        k, inside, stated = _stated_minima(q)
+        out: dict[str, Any] = {"polynomial": q.text(), "n": q.n, "rank": k,
+                               "linear_part_in_column_space": inside, "stated_minimum": stated,
+                               "failures": []}
+        try:
+            report = analyse(q)
+        except ResproofError as error:
+            out["failures"].append(f"analyse: {error}")
+            return out
+        kinds = {}
+        for kind, m in stated.items():
+            witness, cert = report.witnesses[kind], report.certificates[kind]
+            expands = sympy.expand(witness.expr() - q.expr()) == 0
+            verified = bool(cert.verify())
+            row = {"witness_neurons": witness.size, "witness_expands_to_f": expands,
+                   "certificate": type(cert).__name__, "certificate_bound": cert.bound,
+                   "certificate_verified": verified}
+            if not (expands and witness.size == m):
+                out["failures"].append(f"{kind}: no verified witness with {m} neurons "
+                                       f"(witness has {witness.size}, expands: {expands})")
+            if not (verified and cert.bound == m):
+                out["failures"].append(f"{kind}: no verified lower bound {m} (certificate "
+                                       f"{type(cert).__name__} bound {cert.bound}, verified: "
+                                       f"{verified})")
+            kinds[kind] = row
+        if not inside:
+            family = report.limit.get("traditional")
+            ok = family is not None and family.verify() and family.size == k + 1
+            out["limit_traditional_neurons"] = None if family is None else family.size
+            if not ok:
+                out["failures"].append(f"traditional: no verified limit family of {k + 1}")
+        if q.n == 3 and self.max_groebner_n3 is not None and q.text() not in \
+                self._n3_checked and len(self._n3_checked) >= self.max_groebner_n3:
+            out["groebner"] = (f"not checked (budget: the first {self.max_groebner_n3} n = 3 "
+                               "polynomials only)")
+        elif q.n <= self.max_groebner_variables:
+            if q.n == 3:
+                self._n3_checked.add(q.text())
+            weighted = q.n <= 2
+            checks = cross_check(q, stated, max_neurons=self.max_groebner_neurons,
+                                 weighted=weighted)
+            out["groebner"] = {"weights": "c_j d_j = 1" if weighted else "c_j = 1 (absorbed)"}
+            for kind, c in checks.items():
+                sides = {"at_minimum": c.consistent_at_claimed,
+                         "one_fewer_inconsistent": c.inconsistent_below}
+                kinds[kind]["groebner"] = {
+                    side: "not checked" if v is None else ("agrees" if v else "disagrees")
+                    for side, v in sides.items()}
+                if stated[kind] == 0:
+                    kinds[kind]["groebner"]["one_fewer_inconsistent"] = "trivial (minimum 0)"
+                if False in sides.values():
+                    out["failures"].append(f"{kind}: Groebner disagrees with {stated[kind]} "
+                                           f"({kinds[kind]['groebner']})")
+        else:
+            out["groebner"] = f"not checked (n = {q.n} > {self.max_groebner_variables})"
+        out["kinds"] = kinds
+        return out
+
+    def __call__(self, q: Any) -> bool:
+        result = self.check(q)
+        t = self.tally
+        t["polynomials"] += 1
+        kinds = result.get("kinds", {})
+        t["witnesses_expanded"] += sum(r["witness_expands_to_f"] for r in kinds.values())
+        t["certificates_verified"] += sum(r["certificate_verified"] for r in kinds.values())
+        t["limit_families_verified"] += int(result.get("limit_traditional_neurons") is not None)
+        if isinstance(result.get("groebner"), dict):
+            t["groebner_polynomials"] += 1
+            for row in kinds.values():
+                for verdict in row.get("groebner", {}).values():
+                    key = {"agrees": "groebner_sides_agree",
+                           "disagrees": "groebner_sides_disagree"}.get(
+                        verdict, "groebner_sides_not_checked")
+                    if verdict != "trivial (minimum 0)":
+                        t[key] += 1
+        else:
+            t["groebner_not_checked_polynomials"] += 1
+        t["failures"] += bool(result["failures"])
+        return bool(result["failures"])
+
+    def describe(self, q: Any) -> dict[str, Any]:
+        result = self.check(q)
+        result["violated"] = violation("independent checks failing", len(result["failures"]),
+                                       ">", 0, exact=True)
+        result["reason"] = "; ".join(result["failures"])
+        return result
 
 
 @st.composite
@@ -348,7 +491,10 @@ def _describe_raw(q: Any) -> dict[str, Any]:
 
     return {"polynomial": q.text(), "raw": [[qstr(v) for v in row] for row in q.raw],
             "raw_rank": _raw_rank(q), "rank": q.rank(),
-            "residual_minimum": analyse(q).minimum["residual"]}
+            "residual_minimum": analyse(q).minimum["residual"],
+            "violated": violation("residual minimum - raw rank",
+                                  analyse(q).minimum["residual"] - _raw_rank(q), "!=", 0,
+                                  exact=True)}
 
 
 def _never_saves(q: Any) -> bool:
@@ -367,6 +513,9 @@ def _describe_saves(q: Any) -> dict[str, Any]:
     report = analyse(q)
     return {"polynomial": q.text(), "variables": [v.name for v in q.variables],
             "rank": report.rank, "minimum_neurons": report.minimum,
+            "violated": violation("traditional minimum - residual minimum",
+                                  report.minimum["traditional"] - report.minimum["residual"],
+                                  "<=", 0, exact=True),
             "reason": "the linear part lies in col A, so completing the square gives a "
                       "traditional network with k neurons"}
 
@@ -379,8 +528,11 @@ class NeuronCount(_SearchClaim):
                  "residual networks need exactly k square neurons, traditional ones k if a is in "
                  "col A and k + 2 otherwise (k + 1 only in the limit of unbounded weights), "
                  "traditional ones with linear neurons k + [a not in col A]; output bias "
-                 "allowed in all three.  Each minimum has a witness (exact expansion) and a "
-                 "lower-bound certificate (re-verified), and for n <= 2 a Groebner cross-check.")
+                 "allowed in all three.  Decided by independent checks of each stated count: a "
+                 "witness of that size (SymPy expansion), a lower-bound certificate re-verified "
+                 "by its verify(), and a Groebner cross-check with c_j != 0 (n <= 2 at budget "
+                 "quick; n = 3 for 10 polynomials at standard, all at deep; what it does not "
+                 "compute is reported as not checked).")
     reading = ("resproof's reading: the seed's counts (residual k, traditional >= k + 1 for "
                "k < n) are replaced by exact minima; the seed's traditional count is attained "
                "by neither minimum (k or k + 2), only by the limit and the linear-neuron count.")
@@ -392,13 +544,20 @@ class NeuronCount(_SearchClaim):
                 "(the seed's k vs k + 1, on quadratics with 1 <= k < n)"),
     )
 
-    def search(self, control: str | None) -> _Search:
+    def search(self, control: str | None, budget: Budget | None = None) -> _Search:
         from ..strategies import quadratics
 
         if control is None:
-            return _Search(quadratics(max_variables=3), _count_fails,
-                           lambda q: {"polynomial": q.text()},
-                           "quadratics, n <= 3, any rank, linear part inside or outside col A")
+            # Groebner at n = 3 takes seconds per polynomial: none at quick, the first 10
+            # at standard, all at deep.
+            name = "quick" if budget is None else budget.name
+            cap = 2 if name == "quick" else 3
+            checker = _CountChecker(max_groebner_variables=cap,
+                                    max_groebner_n3=10 if name == "standard" else None)
+            return _Search(quadratics(max_variables=3), checker, checker.describe,
+                           "quadratics, n <= 3, any rank, linear part inside or outside col A; "
+                           f"Groebner cross-check for n <= {cap}",
+                           tally=lambda: dict(checker.tally))
         if control == "unsymmetrised-rank":
             return _Search(_raw_quadratics(), _unsymmetrised_fails, _describe_raw,
                            "raw integer arrays a_ij in [-2, 2], n <= 3")

@@ -1,4 +1,11 @@
-"""Independent high-precision re-check of a refutation: certified only when margin > error.
+"""Independent high-precision re-check of a refutation, certified one-sidedly.
+
+A refutation is a sign: "``Q > threshold`` refutes" (``eps > 0``, a gap above
+``R_lin``, ...) or "``Q < threshold`` refutes".  It is certified only when the
+certified interval ``[margin - error, margin + error]`` of ``margin = Q -
+threshold`` lies entirely on the refuting side (``refutes="above"``: lower end
+``> 0``; ``"below"``: upper end ``< 0``), never on ``|margin| > error``, which
+would also "certify" a quantity confidently on the wrong side.
 
 A float64 search says "here is a critical point where the claimed quantity is
 on the wrong side of its threshold".  Certification re-does the decisive steps
@@ -28,8 +35,8 @@ Critical points (:func:`certify_critical_point`)
 3. *Evaluate* the quantity at ``theta_hat`` and bound its error by
    ``2 ||grad Q|| * 2 eta`` (``grad Q`` by central differences in mpmath,
    step ``10^(-dps/3)``) plus ``10^(10 - dps) max(1, |Q|)`` for rounding.
-4. *Certify* iff the refinement converged and ``|Q - threshold|`` exceeds that
-   bound.
+4. *Certify* iff the refinement converged and the interval
+   ``Q - threshold +- bound`` lies on the refuting side of ``0``.
 
 What is rigorous and what is not: the residual ``||g(theta_hat)||`` is exact
 to ``dps`` digits.  The distance bound is rigorous when ``hessian_lipschitz``
@@ -43,7 +50,7 @@ says which it was.
 Exact rationals: when ``theta`` is given as Fractions (or ints) and the
 objective offers ``exact_grad`` / ``exact_hessian`` (lists of Fractions), the
 check is exact: ``g == 0`` exactly, the quantity and the Rayleigh quotient are
-Fractions, ``error_bound = 0``.
+Fractions, ``error_bound = 0``, and the interval is the point ``margin``.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ import dataclasses
 import numbers
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import mpmath
 import numpy as np
@@ -63,6 +70,20 @@ from ..results import from_json_float, to_jsonable
 from .classify import zero_tolerance
 
 _EPS = float(np.finfo(np.float64).eps)
+Side = Literal["above", "below"]
+_SIDES = ("above", "below")
+
+
+def on_refuting_side(margin: Any, error: Any, refutes: Side) -> bool:
+    """Whether ``[margin - error, margin + error]`` lies strictly on the refuting side of 0.
+
+    ``refutes="above"``: ``margin - error > 0``; ``"below"``: ``margin + error < 0``.
+    A non-finite ``error`` or ``margin`` never certifies.
+    """
+    margin, error = float(margin), float(error)
+    if not (np.isfinite(margin) and np.isfinite(error)) or error < 0:
+        return False
+    return margin - error > 0 if refutes == "above" else margin + error < 0
 
 
 @runtime_checkable
@@ -89,10 +110,12 @@ class Certificate:
     """The outcome of a high-precision re-check.
 
     ``margin`` is signed (``quantity - threshold``, or ``-rayleigh`` for
-    negative curvature: > 0 means the float verdict is confirmed in direction);
-    ``certified`` iff ``|margin| > error_bound`` with the sign the caller asked
-    about and every step of the re-check succeeded.  ``details`` holds the
-    numbers behind it (residuals, ``gamma``, whether the bound is rigorous).
+    negative curvature); ``refutes`` is the side of 0 on which ``margin``
+    refutes (``"above"`` or ``"below"``); ``certified`` iff every step of the
+    re-check succeeded and the certified interval ``[lower, upper] = margin -+
+    error_bound`` lies entirely on that side (one-sided: a margin confidently
+    on the wrong side is not certified).  ``details`` holds the numbers behind
+    it (residuals, ``gamma``, whether the bound is rigorous).
     """
 
     certified: bool
@@ -101,13 +124,30 @@ class Certificate:
     dps: int
     method: str
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    refutes: Side = "above"
+
+    @property
+    def lower(self) -> float:
+        """Lower end of the certified interval of ``margin``."""
+        return self.margin - self.error_bound
+
+    @property
+    def upper(self) -> float:
+        """Upper end of the certified interval of ``margin``."""
+        return self.margin + self.error_bound
+
+    @property
+    def bound(self) -> float:
+        """The certified bound on the refuting side: ``lower`` for ``"above"``, ``upper``
+        for ``"below"`` (a refutation is certified iff it is strictly beyond 0)."""
+        return self.lower if self.refutes == "above" else self.upper
 
     def to_json(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        return {**to_jsonable(self), "interval": [self.lower, self.upper]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Certificate:
-        data = dict(data)
+        data = {k: v for k, v in data.items() if k != "interval"}
         data["margin"] = from_json_float(data["margin"])
         data["error_bound"] = from_json_float(data["error_bound"])
         return cls(**data)
@@ -194,8 +234,9 @@ def certify_critical_point(hp: HighPrecisionObjective, theta: Sequence,
                            quantity: Callable[[list], Any], threshold: Any, *, dps: int = 50,
                            hessian_lipschitz: float | None = None,
                            quantity_lipschitz: float | None = None,
-                           max_iterations: int = 40) -> Certificate:
-    """Certify ``quantity(theta*) != threshold`` at the critical point ``theta*`` near ``theta``.
+                           max_iterations: int = 40, refutes: Side = "above") -> Certificate:
+    """Certify ``quantity(theta*)`` on the refuting side of ``threshold`` at the critical
+    point ``theta*`` near ``theta``.
 
     Parameters
     ----------
@@ -213,16 +254,22 @@ def certify_critical_point(hp: HighPrecisionObjective, theta: Sequence,
     hessian_lipschitz, quantity_lipschitz
         Lipschitz constants on a ball around ``theta``, for a rigorous bound;
         estimated otherwise (see module docstring).
+    refutes
+        ``"above"`` when ``Q > threshold`` is the refutation (``eps > 0``),
+        ``"below"`` when ``Q < threshold`` is.
 
     Returns
     -------
     Certificate
-        ``margin = Q - threshold``; certified iff ``|margin| > error_bound``.
+        ``margin = Q - threshold``; certified iff the refinement converged and
+        ``margin - error_bound > 0`` (``"above"``) or ``margin + error_bound < 0``
+        (``"below"``).
     """
     dps = check_int("dps", dps, minimum=30)
+    refutes = check_side(refutes)
     _check_hp(hp, theta)
     if _is_exact(theta) and hasattr(hp, "exact_grad"):
-        return _certify_exact_critical(hp, theta, quantity, threshold)
+        return _certify_exact_critical(hp, theta, quantity, threshold, refutes)
     ref = refine_high_precision(hp, theta, dps=dps, max_iterations=max_iterations,
                                 hessian_lipschitz=hessian_lipschitz)
     with mpmath.workdps(dps):
@@ -232,7 +279,7 @@ def certify_critical_point(hp: HighPrecisionObjective, theta: Sequence,
         rounding = float(mpmath.mpf(10) ** (10 - dps) * max(1, abs(Q)))
         error = slope * ref.distance_bound + rounding
         margin = Q - mpmath.mpf(_to_mpf(threshold))
-        certified = bool(ref.converged and abs(margin) > error)
+        certified = bool(ref.converged and on_refuting_side(margin, error, refutes))
     details = {
         "quantity": float(Q), "grad_norm": float(ref.grad_norm), "gamma": ref.gamma,
         "distance_bound": ref.distance_bound, "rigorous": bool(
@@ -241,7 +288,7 @@ def certify_critical_point(hp: HighPrecisionObjective, theta: Sequence,
         "null_dimension": ref.null_dimension,
         "assumes": "the Hessian's null space at theta* is spanned by exact symmetry directions",
     }
-    return Certificate(certified, float(margin), float(error), dps, "mpmath", details)
+    return Certificate(certified, float(margin), float(error), dps, "mpmath", details, refutes)
 
 
 def certify_negative_curvature(hp: HighPrecisionObjective, theta: Sequence, direction: Sequence,
@@ -258,7 +305,8 @@ def certify_negative_curvature(hp: HighPrecisionObjective, theta: Sequence, dire
     Returns
     -------
     Certificate
-        ``margin = -rayleigh``; certified iff ``margin > error_bound``.
+        ``margin = -rayleigh``, ``refutes="above"``; certified iff
+        ``margin - error_bound > 0`` (the interval lies above 0).
     """
     dps = check_int("dps", dps, minimum=30)
     _check_hp(hp, theta)
@@ -266,7 +314,7 @@ def certify_negative_curvature(hp: HighPrecisionObjective, theta: Sequence, dire
         raise InvalidInput("direction", f"a vector of length {hp.n_params}", len(direction))
     if _is_exact(theta) and _is_exact(direction) and hasattr(hp, "exact_hessian"):
         q = _exact_rayleigh(hp.exact_hessian(list(theta)), list(direction))
-        return Certificate(q < 0, float(-q), 0.0, 0, "exact", {"rayleigh": str(q)})
+        return Certificate(bool(q < 0), float(-q), 0.0, 0, "exact", {"rayleigh": str(q)})
     distance, rigorous, details = 0.0, refine is False, {}
     point = list(theta)
     if refine:
@@ -285,12 +333,12 @@ def certify_negative_curvature(hp: HighPrecisionObjective, theta: Sequence, dire
             else 10 * s / max(1.0, float(mpmath.norm(mpmath.matrix(x))))
         error = lipschitz * distance + float(mpmath.mpf(10) ** (10 - dps) * max(1, s))
     details.update(rayleigh=float(q), rigorous=bool(rigorous))
-    certified = bool(-q > error and np.isfinite(error))
+    certified = on_refuting_side(-q, error, "above")
     return Certificate(certified, float(-q), float(error), dps, "mpmath", details)
 
 
-def _certify_exact_critical(hp: Any, theta: Sequence, quantity: Callable, threshold: Any
-                            ) -> Certificate:
+def _certify_exact_critical(hp: Any, theta: Sequence, quantity: Callable, threshold: Any,
+                            refutes: Side) -> Certificate:
     x = [Fraction(t) for t in theta]
     g = [Fraction(t) for t in hp.exact_grad(x)]
     critical = all(t == 0 for t in g)
@@ -298,7 +346,17 @@ def _certify_exact_critical(hp: Any, theta: Sequence, quantity: Callable, thresh
     margin = Q - Fraction(threshold)
     details = {"quantity": str(Q), "exact_critical": critical,
                "max_abs_grad": str(max((abs(t) for t in g), default=Fraction(0)))}
-    return Certificate(bool(critical and margin != 0), float(margin), 0.0, 0, "exact", details)
+    on_side = margin > 0 if refutes == "above" else margin < 0
+    return Certificate(bool(critical and on_side), float(margin), 0.0, 0, "exact", details,
+                       refutes)
+
+
+def check_side(refutes: Any) -> Side:
+    """``refutes`` must be ``"above"`` or ``"below"``."""
+    if refutes not in _SIDES:
+        raise InvalidInput("refutes", "'above' or 'below' (the side of the threshold on which "
+                           "the quantity refutes)", refutes)
+    return refutes
 
 
 def _exact_rayleigh(H: Sequence[Sequence], v: Sequence) -> Fraction:

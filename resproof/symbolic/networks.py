@@ -216,6 +216,62 @@ def identity_network(q: Quadratic) -> Network:
     return Network("traditional", q.variables, q.a0, tuple(neurons))
 
 
+def monomial_identity_network(target: sympy.Expr, variables: tuple[sympy.Symbol, ...]
+                              ) -> tuple[Network, list[tuple[int, ...]]]:
+    """The identities construction applied monomial by monomial to any polynomial.
+
+    Each term ``c m`` of ``target`` (expanded over QQ in ``variables``) gets the
+    neurons the seed's identities prescribe: the constant goes to the output
+    bias, ``c x_i = c/4 (x_i + 1)^2 - c/4 (x_i - 1)^2``, ``c x_i^2`` is one neuron
+    ``c (x_i)^2`` and ``c x_i x_j = c/4 (x_i + x_j)^2 - c/4 (x_i - x_j)^2``.  The
+    identities give no square neuron for a monomial of degree >= 3; such
+    monomials are returned (as exponent tuples) and contribute nothing.  Built
+    from the target's own monomials, independently of :func:`identity_network`
+    (which reads a :class:`Quadratic`'s symmetric ``A``).
+    """
+    n = len(variables)
+    poly = sympy.Poly(sympy.expand(target), *variables, domain=QQ)
+    bias = QQ(0)
+    neurons: list[Neuron] = []
+    unmatched: list[tuple[int, ...]] = []
+
+    def beta(i: int, j: int | None = None, sign: int = 1) -> tuple[Any, ...]:
+        out = [QQ(0)] * n
+        out[i] = QQ(1)
+        if j is not None:
+            out[j] = QQ(sign)
+        return tuple(out)
+
+    for exponents, coefficient in poly.terms():
+        c = QQ.convert(coefficient)
+        used = [i for i, e in enumerate(exponents) if e]
+        degree = sum(exponents)
+        if degree == 0:
+            bias += c
+        elif degree == 1:
+            neurons += [Neuron(c / 4, QQ(1), beta(used[0])), Neuron(-c / 4, QQ(-1), beta(used[0]))]
+        elif degree == 2 and len(used) == 1:
+            neurons.append(Neuron(c, QQ(0), beta(used[0])))
+        elif degree == 2:
+            i, j = used
+            neurons += [Neuron(c / 4, QQ(0), beta(i, j, 1)), Neuron(-c / 4, QQ(0), beta(i, j, -1))]
+        else:
+            unmatched.append(tuple(exponents))
+    return Network("traditional", tuple(variables), bias, tuple(neurons)), unmatched
+
+
+def expansion_difference(network: Network, target: sympy.Expr
+                         ) -> list[tuple[tuple[int, ...], Any, Any]]:
+    """Monomials where the expanded network and ``target`` differ, exactly over QQ:
+    ``(exponents, target coefficient, network coefficient)``, highest degree first."""
+    x = network.variables
+    net = sympy.Poly(network.expand(), *x, domain=QQ).as_dict()
+    goal = sympy.Poly(sympy.expand(target), *x, domain=QQ).as_dict()
+    rows = [(m, _r(goal.get(m, QQ(0))), _r(net.get(m, QQ(0)))) for m in set(net) | set(goal)]
+    return sorted((row for row in rows if row[1] != row[2]),
+                  key=lambda row: (-sum(row[0]), row[0]))
+
+
 def _affine(neuron: Neuron, x: Sequence[sympy.Symbol]) -> sympy.Expr:
     return _r(neuron.bias) + sum((_r(b) * xi for b, xi in zip(neuron.beta, x, strict=True)),
                                  sympy.Integer(0))

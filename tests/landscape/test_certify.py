@@ -12,6 +12,7 @@ from resproof.landscape.certify import (
     Certificate,
     certify_critical_point,
     certify_negative_curvature,
+    on_refuting_side,
     refine_high_precision,
 )
 from resproof.landscape.minimize import minimize
@@ -140,3 +141,74 @@ def test_bad_certify_inputs(kwargs, field):
         certify_critical_point(options.pop("hp"), options.pop("theta"), lambda t: 0, 0,
                                **options)
     assert info.value.field == field
+
+
+# -- one-sided certification: the interval must lie on the refuting side ------------------
+
+@pytest.mark.parametrize(("margin", "error", "refutes", "certified"), [
+    (1e-3, 1e-6, "above", True),       # interval above 0: refutes "Q > t"
+    (-1e-3, 1e-6, "above", False),     # confidently on the wrong side: not a refutation
+    (1e-7, 1e-6, "above", False),      # straddles 0
+    (-1e-7, 1e-6, "below", False),     # straddles 0
+    (-1e-3, 1e-6, "below", True),
+    (1e-3, 1e-6, "below", False),
+    (0.0, 0.0, "above", False),        # exactly on the threshold
+    (1.0, float("inf"), "above", False),
+    (float("nan"), 0.0, "above", False),
+])
+def test_on_refuting_side(margin, error, refutes, certified):
+    assert on_refuting_side(margin, error, refutes) is certified
+
+
+def test_a_gap_on_the_wrong_side_is_not_certified(two_layer_minimum):
+    """``Q < threshold`` by 1e-6 >> error: ``|margin| > error`` but "Q > t" is not refuted."""
+    prob, point = two_layer_minimum
+    threshold = prob.optimal_loss() + 1e-6
+    above = certify_critical_point(prob, point.theta, prob.mp_loss, threshold, refutes="above")
+    assert above.margin == pytest.approx(-1e-6, rel=1e-6)
+    assert abs(above.margin) > above.error_bound
+    assert not above.certified
+    below = certify_critical_point(prob, point.theta, prob.mp_loss, threshold, refutes="below")
+    assert below.certified
+    assert below.upper < 0
+    assert below.bound == below.upper
+
+
+def test_an_interval_straddling_the_threshold_is_not_certified(two_layer_minimum):
+    """``Q - t = 1e-41`` is below the 50-digit rounding term: the interval contains 0."""
+    prob, point = two_layer_minimum
+    ref = refine_high_precision(prob, point.theta, dps=50)
+    with mpmath.workdps(50):
+        threshold = prob.mp_loss(ref.theta) - mpmath.mpf("1e-41")
+    for refutes in ("above", "below"):
+        cert = certify_critical_point(prob, point.theta, prob.mp_loss, threshold,
+                                      refutes=refutes)
+        assert cert.lower < 0 < cert.upper
+        assert not cert.certified
+        assert cert.margin == pytest.approx(1e-41, rel=1e-6)
+
+
+def test_exact_certificates_are_one_sided():
+    hp = ExactDoubleWell()
+    origin = [Fraction(0), Fraction(0)]
+    assert certify_critical_point(hp, origin, hp.mp_loss, Fraction(-1, 10)).certified
+    assert not certify_critical_point(hp, origin, hp.mp_loss, Fraction(-1, 10),
+                                      refutes="below").certified
+    assert certify_critical_point(hp, origin, hp.mp_loss, 2, refutes="below").certified
+    assert not certify_critical_point(hp, origin, hp.mp_loss, 2).certified   # f(0) = 1 < 2
+    for refutes in ("above", "below"):   # on the threshold: neither side
+        assert not certify_critical_point(hp, origin, hp.mp_loss, 1, refutes=refutes).certified
+
+
+def test_certificate_json_carries_side_and_interval():
+    cert = Certificate(True, 1e-3, 1e-6, 50, "mpmath", {}, "above")
+    data = json.loads(dumps(cert.to_json()))
+    assert data["refutes"] == "above"
+    assert data["interval"] == [pytest.approx(1e-3 - 1e-6), pytest.approx(1e-3 + 1e-6)]
+    assert Certificate.from_json(data) == cert
+
+
+def test_bad_side():
+    with pytest.raises(InvalidInput) as info:
+        certify_critical_point(ExactDoubleWell(), [0.0, 0.0], lambda t: 0, 0, refutes="either")
+    assert info.value.field == "refutes"

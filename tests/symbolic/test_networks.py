@@ -12,7 +12,9 @@ from resproof.symbolic.networks import (
     Neuron,
     activation_expr,
     activation_to_square,
+    expansion_difference,
     identity_network,
+    monomial_identity_network,
 )
 from resproof.symbolic.quadratic import default_variables, parse_quadratic
 
@@ -60,3 +62,17 @@ def test_latex_signs():
     x = default_variables(1)
     net = Network("traditional", x, QQ(-3), (Neuron(QQ(-1, 2), QQ(1), (QQ(1),)),))
     assert net.to_latex() == "-\\frac{1}{2} \\left(x_{1} + 1\\right)^{2} - 3"
+
+
+def test_monomial_identity_network_is_exact_on_quadratics_and_blind_to_cubics():
+    x1, x2 = sympy.symbols("x1 x2")
+    quadratic = 3 * x1 * x2 - sympy.Rational(1, 2) * x2 + 2 + x2**2 - x1**2
+    net, unmatched = monomial_identity_network(quadratic, (x1, x2))
+    assert unmatched == []
+    assert expansion_difference(net, quadratic) == []
+    assert net.size == 2 + 2 + 1 + 1
+    cubic = quadratic - sympy.Rational(2, 3) * x1 * x2**2 + x1**3
+    net, unmatched = monomial_identity_network(cubic, (x1, x2))
+    assert sorted(unmatched) == [(1, 2), (3, 0)]
+    assert expansion_difference(net, cubic) == [((1, 2), sympy.Rational(-2, 3), 0),
+                                                ((3, 0), 1, 0)]

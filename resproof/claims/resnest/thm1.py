@@ -174,11 +174,13 @@ class Theorem1(Claim):
 
 def certify_eps(p: PphiObjective, features: list[np.ndarray], Y: np.ndarray, theta: np.ndarray,
                 dps: int = 50):
-    """Re-check ``eps = R(theta*) - min(PA_phi) != 0`` at 50 digits near ``theta``."""
+    """Re-check ``eps = R(theta*) - min(PA_phi) > 0`` at 50 digits near ``theta``: certified
+    only when the certified interval of ``eps`` lies above 0 (one-sided)."""
     hp = PphiHighPrecision(p)
     with mpmath.workdps(dps):
         best = augmented_optimum_mp(features, Y, dps)
-    return certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0, dps=dps)
+    return certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0, dps=dps,
+                                  refutes="above")
 
 
 CLAIMS = [Theorem1()]

@@ -210,7 +210,7 @@ class SingleBlock(Claim):
         hp = YunSingleBlockHighPrecision(X, y)
         best = augmented_optimum_mp([X], y[:, None])
         cert = certify_critical_point(hp, np.array(worst["theta"]),
-                                      lambda t: hp.mp_loss(t) - best, 0)
+                                      lambda t: hp.mp_loss(t) - best, 0, refutes="above")
         evidence["certificate"] = cert.to_json()
         return TrialResult(Verdict.REFUTED, -worst["gap"], evidence, certified=cert.certified)
 
@@ -237,7 +237,8 @@ class SingleBlock(Claim):
             return TrialResult(Verdict.HOLDS, float(-gap), evidence)
         hp = YunSingleBlockHighPrecision(X, y)
         best = augmented_optimum_mp([X], y[:, None])
-        cert = certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0)
+        cert = certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0,
+                                      refutes="above")
         direction = np.linalg.eigh(obj.hessian(theta))[1][:, 0]
         curvature = certify_negative_curvature(hp, theta, direction)
         evidence["certificate"] = cert.to_json()
