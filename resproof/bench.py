@@ -64,6 +64,7 @@ def run_bench(size: str = "S") -> dict[str, Any]:
     lam_dense = None
     if dense:
         timings["hessian"] = timed(lambda: obj.hessian(theta), warm=False, min_reps=3)[0]
+        assert H is not None
         timings["eigvalsh"], spectrum = timed(lambda: np.linalg.eigvalsh(H), min_reps=3)
         lam_dense = float(spectrum[0])
     timings["lambda_min"], ritz = timed(

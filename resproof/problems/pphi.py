@@ -84,6 +84,14 @@ def pphi_hessian(t, S, T, c, M, K, N_o):
     return H
 
 
+def pphi_symmetry_modes(W_out: np.ndarray, K: int) -> int:
+    """``(M - rank W_{L+1}) K`` for ``W_{L+1}`` of shape ``N_o x M`` (numpy's rank
+    tolerance): the dimension of ``{W_L + q r^T : W_{L+1} q = 0}``."""
+    M = W_out.shape[1]
+    rank = int(np.linalg.matrix_rank(W_out)) if W_out.size else 0
+    return (M - rank) * K
+
+
 class PphiObjective:
     """(P_phi) over ``theta = (W_L, W_{L+1})`` (row-major), from frozen features.
 
@@ -125,6 +133,11 @@ class PphiObjective:
 
     def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(t) @ v
+
+    def symmetry_modes(self, t: np.ndarray) -> int:
+        """``(M - rank W_{L+1}) K``: the flat directions ``W_L + q r^T`` with
+        ``W_{L+1} q = 0`` (the prediction ``W_{L+1} (x_{L-1} + W_L v_L)`` does not move)."""
+        return pphi_symmetry_modes(self.split(t)[1], self.K)
 
     def residual_risk(self, t: np.ndarray) -> float:
         """``R`` from the residuals ``C F_n - y_n`` (no cancellation between Gram terms)."""
