@@ -34,9 +34,11 @@ def _unpack(t, M, K, N_o):
     WL = t[:M * K].reshape((M, K))
     Wo = t[M * K:].reshape((N_o, M))
     B = np.zeros((M, M + K))
+    # element loops, not slice assignments: those compile numba's shape-error formatting
     for m in range(M):
         B[m, m] = 1.0
-    B[:, M:] = WL
+        for k in range(K):
+            B[m, M + k] = WL[m, k]
     return WL, Wo, B
 
 
@@ -48,8 +50,14 @@ def pphi_loss_grad(t, S, T, c, M, K, N_o):
     E = CS - T.T
     R = 0.5 * np.sum(CS * C) - np.sum(C * T.T) + c
     g = np.empty_like(t)
-    g[:M * K] = np.dot(Wo.T, E)[:, M:].ravel()
-    g[M * K:] = np.dot(E, B.T).ravel()
+    GL = np.dot(Wo.T, E)
+    GO = np.dot(E, B.T)
+    for m in range(M):
+        for k in range(K):
+            g[m * K + k] = GL[m, M + k]
+    for o in range(N_o):
+        for m in range(M):
+            g[M * K + o * M + m] = GO[o, m]
     return R, g
 
 

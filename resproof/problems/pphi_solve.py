@@ -329,8 +329,12 @@ def _local_minimum(t0, F, Y, S, T, c, M, K, N_o, gabs, max_iterations, polish):
     x, _, _, Wo, status, it = _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, 0.5 * gabs,
                                              max_iterations)
     t = np.empty(P + N_o * M)
-    t[:P] = x
-    t[P:] = Wo.ravel()
+    # element loops, not slice assignments: those compile numba's shape-error formatting
+    for j in range(P):
+        t[j] = x[j]
+    for o in range(N_o):
+        for m in range(M):
+            t[P + o * M + m] = Wo[o, m]
     R, g = pphi_loss_grad(t, S, T, c, M, K, N_o)
     if status in (_CONVERGED, _STALLED):
         if np.sqrt(np.dot(g, g)) > gabs:

@@ -104,7 +104,11 @@ def _columns(lay, B, N):
     out = np.empty((N, _sum_k(lay)))
     for i in range(lay[3]):
         K, _, _, _, ko = _block(lay, i)
-        out[:, ko:ko + K] = _bv(B, N, ko, K)
+        block = _bv(B, N, ko, K)
+        # element loops, not a slice assignment: that compiles numba's shape-error formatting
+        for n in range(N):
+            for k in range(K):
+                out[n, ko + k] = block[n, k]
     return out
 
 
