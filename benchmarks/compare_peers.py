@@ -26,19 +26,37 @@ OPS = {"loss_grad": "loss+grad", "hvp": "HVP", "hessian": "full Hessian",
        "eigvalsh": "eigvalsh", "lambda_min": "lambda_min (Lanczos, HVPs)"}
 
 
+#: Set on some machines to work around old OpenBLAS builds, never on a user's: both the
+#: peer and resproof run with them unset (in these subprocesses only).
+BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def user_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in BLAS_OVERRIDES}
+
+
 def peer_times(python: str, peer: str, size: str, reps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "peer.json"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
         subprocess.run([python, str(PEERS / f"{peer}_peer.py"), "bench", "--sizes", size,
-                        "--reps", str(reps), "--out", str(out)], check=True, cwd=PEERS, env=env)
+                        "--reps", str(reps), "--out", str(out)], check=True, cwd=PEERS,
+                       env=user_environment())
         return json.loads(out.read_text())
+
+
+def blas_kernel(python: str) -> str:
+    """The BLAS kernel threadpoolctl reports for ``python`` under the user environment."""
+    code = ("import json, numpy; from threadpoolctl import threadpool_info; "
+            "print(json.dumps([(d.get('internal_api'), d.get('version'), d.get('architecture'))"
+            " for d in threadpool_info() if d.get('user_api') == 'blas']))")
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True,
+                          env=user_environment())
+    return done.stdout.strip() if done.returncode == 0 else f"unknown ({done.stderr.strip()[-80:]})"
 
 
 def resproof_times(size: str) -> dict:
     done = subprocess.run([sys.executable, "-m", "resproof", "bench", "--size", size, "--json"],
-                          check=True, capture_output=True, text=True)
+                          check=True, capture_output=True, text=True, env=user_environment())
     return json.loads(done.stdout)
 
 
@@ -98,6 +116,8 @@ def main() -> None:
             rows.append(f"| {size} | Theorem-1 sweep, instances/s | - | "
                         f"{statistics.median(per_s):.4g} [{min(per_s):.4g}-{max(per_s):.4g}] "
                         f"| - | |")
+    print(f"BLAS ({', '.join(BLAS_OVERRIDES)} unset for both): {args.peer} "
+          f"{blas_kernel(args.peer_python)}; resproof {blas_kernel(sys.executable)}")
     print(f"| size | operation | {args.peer} ms | resproof ms | ratio median [min-max] | |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))

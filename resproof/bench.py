@@ -64,6 +64,7 @@ def run_bench(size: str = "S") -> dict[str, Any]:
     lam_dense = None
     if dense:
         timings["hessian"] = timed(lambda: obj.hessian(theta), warm=False, min_reps=3)[0]
+        assert H is not None
         timings["eigvalsh"], spectrum = timed(lambda: np.linalg.eigvalsh(H), min_reps=3)
         lam_dense = float(spectrum[0])
     timings["lambda_min"], ritz = timed(
@@ -77,6 +78,7 @@ def run_bench(size: str = "S") -> dict[str, Any]:
         "lanczos_residual": float(ritz.residuals[0]),
         "timings_ms": timings, "compile_s": compile_s, "thm1": None,
         "threads": _threads(),
+        "blas": blas_info(),
     }
     if size == "S":
         from .claims.resnest.thm1_sweep import sweep
@@ -95,6 +97,26 @@ def _threads() -> dict[str, Any]:
     return {"numba": numba.get_num_threads(), "busy": machine_busy()}
 
 
+#: Variables some machines set to work around old OpenBLAS builds; a user's machine sets
+#: neither, and they select a slower kernel (benchmarks unset them in their subprocesses).
+BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def blas_info() -> list[dict[str, Any]]:
+    """The BLAS libraries threadpoolctl sees (numpy's and scipy's): API, version, the
+    kernel (``architecture``) they selected, threads, and the override variables set."""
+    import os
+
+    import scipy.linalg.cython_blas  # noqa: F401  (loads scipy's BLAS, the one the kernels bind)
+    from threadpoolctl import threadpool_info
+
+    overrides = {k: os.environ[k] for k in BLAS_OVERRIDES if k in os.environ}
+    return [{"api": d.get("internal_api"), "version": d.get("version"),
+             "kernel": d.get("architecture"), "threads": d.get("num_threads"),
+             "library": os.path.basename(d.get("filepath") or ""), "overrides": overrides}
+            for d in threadpool_info() if d.get("user_api") == "blas"]
+
+
 def format_bench(result: dict[str, Any]) -> str:
     lines = [f"resnest-tanh size {result['size']} (P = {result['P']}, seed {result['seed']})",
              f"  loss       {result['loss']:.16g}",
@@ -105,6 +127,10 @@ def format_bench(result: dict[str, Any]) -> str:
              f"  compile    {result['compile_s']:.2f} s (not in the timings)",
              f"  threads    {result['threads']['numba']}"
              + (" (machine busy: kernels ran on one)" if result["threads"]["busy"] else ""),
+             *(f"  BLAS       {b['api']} {b['version']} ({b['library']}): {b['kernel']} kernel, "
+               f"{b['threads']} threads"
+               + (f", overridden by {b['overrides']}" if b["overrides"] else "")
+               for b in result.get("blas", [])),
              "  median wall time, ms:"]
     for name, value in result["timings_ms"].items():
         lines.append(f"    {name:<11} " + ("-" if value is None else f"{value:.4g}"))

@@ -50,11 +50,11 @@ BUDGETS: dict[str, Budget] = {
     "deep": Budget("deep", trials=100, max_examples=2000, max_iterations=5000, restarts=32),
 }
 
-_COMMON = {"deadline": None, "derandomize": True, "print_blob": True,
-               "suppress_health_check": (HealthCheck.too_slow, HealthCheck.data_too_large)}
+_COMMON = settings(deadline=None, derandomize=True, print_blob=True,
+                   suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large))
 for _budget in BUDGETS.values():
-    settings.register_profile(_budget.name, max_examples=_budget.max_examples, **_COMMON)
-settings.register_profile("ci", max_examples=40, **_COMMON)
+    settings.register_profile(_budget.name, _COMMON, max_examples=_budget.max_examples)
+settings.register_profile("ci", _COMMON, max_examples=40)
 
 
 def get_budget(name: str | Budget) -> Budget:

@@ -18,3 +18,13 @@ def test_bench_size_s_reference_values_and_fields():
     thm1 = result["thm1"]
     assert all(thm1["converged"])
     assert max(abs(e) for e in thm1["eps"]) <= 1e-12
+
+
+def test_blas_info_names_the_kernel_and_the_overrides(monkeypatch):
+    from resproof.bench import blas_info
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Prescott")
+    info = blas_info()
+    assert info, "threadpoolctl sees no BLAS"
+    assert all(b["kernel"] and b["api"] for b in info)
+    assert all(b["overrides"] == {"OPENBLAS_CORETYPE": "Prescott"} for b in info)

@@ -315,7 +315,8 @@ def certify_negative_curvature(hp: HighPrecisionObjective, theta: Sequence, dire
     if _is_exact(theta) and _is_exact(direction) and hasattr(hp, "exact_hessian"):
         q = _exact_rayleigh(hp.exact_hessian(list(theta)), list(direction))
         return Certificate(bool(q < 0), float(-q), 0.0, 0, "exact", {"rayleigh": str(q)})
-    distance, rigorous, details = 0.0, refine is False, {}
+    distance, rigorous = 0.0, refine is False
+    details: dict[str, Any] = {}
     point = list(theta)
     if refine:
         ref = refine_high_precision(hp, theta, dps=dps, max_iterations=max_iterations,

@@ -50,7 +50,7 @@ _MU_CAP = 1e-2
 
 def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
              gscale: float | None = None, max_iterations: int = 1000, method: str = "auto",
-             delta0: float | None = None, symmetry_modes: int = 0,
+             delta0: float | None = None, symmetry_modes: int | None = None,
              max_escapes: int = 5) -> CriticalPoint:
     """Find a local minimiser of ``objective`` from ``theta0`` and classify it.
 
@@ -74,7 +74,8 @@ def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
     delta0
         Initial trust radius; default ``max(1, ||theta0||)``.
     symmetry_modes
-        Zero modes explained by the problem's symmetries (for the kind).
+        Zero modes explained by the problem's symmetries (for the kind); ``None``
+        asks the objective's own ``symmetry_modes(theta)`` (0 when it has none).
     max_escapes
         How many converged strict saddles to escape along negative curvature.
 
@@ -95,7 +96,8 @@ def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
     check_real("gtol", gtol, positive=True)
     max_iterations = check_int("max_iterations", max_iterations, minimum=1)
     max_escapes = check_int("max_escapes", max_escapes, minimum=0)
-    symmetry_modes = check_int("symmetry_modes", symmetry_modes, minimum=0)
+    if symmetry_modes is not None:
+        symmetry_modes = check_int("symmetry_modes", symmetry_modes, minimum=0)
     check_choice("method", method, ("auto", "dense", "cg"))
     if gscale is not None:
         gscale = check_real("gscale", gscale, positive=True)
@@ -202,6 +204,8 @@ def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
             s = max(abs(w[0]), abs(w[-1]))
             mu, floor = _damping(w, s, gn, float(np.sqrt(theta @ theta)))
             fresh = False
+        assert w is not None  # set on the first pass (fresh)
+        assert gh is not None
         ph = exact_subproblem(w, gh, delta, mu, s, floor)
         pred = -(float(gh @ ph) + 0.5 * float(ph @ (w * ph)))
         p = V @ ph

@@ -43,6 +43,12 @@ class Objective(Protocol):
         ``nabla^2 f(theta) v``, shape ``(P,)``, exact to rounding (no finite differences).
     hessian(theta)
         ``nabla^2 f(theta)``, shape ``(P, P)``, symmetric.
+    symmetry_modes(theta) (optional)
+        How many zero eigenvalues of the Hessian at ``theta`` the problem's own
+        continuous symmetries explain (flat directions of ``f``); the classifier
+        uses it when the caller passes no count (:func:`symmetry_modes_at`).  It
+        must never exceed the true number of flat directions: too few only
+        makes a minimum ``DEGENERATE``, too many could hide a degenerate one.
     """
 
     n_params: int
@@ -63,6 +69,15 @@ def loss_and_grad(objective: Objective, theta: np.ndarray) -> tuple[float, np.nd
         f, g = fused(theta)
         return float(f), g
     return float(objective.loss(theta)), objective.grad(theta)
+
+
+def symmetry_modes_at(objective: Objective, theta: np.ndarray, given: int | None = None) -> int:
+    """``given`` when the caller passes a count, else the objective's own
+    ``symmetry_modes(theta)`` when it has one, else 0."""
+    if given is not None:
+        return int(given)
+    own = getattr(objective, "symmetry_modes", None)
+    return 0 if own is None else int(own(theta))
 
 
 def check_objective(objective: Any) -> Objective:
@@ -243,6 +258,9 @@ class CountedObjective:
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         self.counts.hessian += 1
         return self.objective.hessian(theta)
+
+    def symmetry_modes(self, theta: np.ndarray) -> int:
+        return symmetry_modes_at(self.objective, theta)
 
 
 def counted(objective: Objective) -> CountedObjective:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..results import CriticalPoint, PointKind, StopReason
 from .classify import classify_spectrum
-from .objective import Objective, loss_and_grad
+from .objective import Objective, loss_and_grad, symmetry_modes_at
 from .spectrum import DENSE_LIMIT, extreme_eigenvalues
 
 #: Default relative gradient tolerance.
@@ -62,7 +62,7 @@ def spectrum_at(objective: Objective, theta: np.ndarray, *, symmetry_modes: int 
 
 def make_point(objective: Objective, theta: np.ndarray, stop_reason: StopReason,
                iterations: int = 0, *, loss: float | None = None, grad: np.ndarray | None = None,
-               gtol: float = GTOL, gscale: float | None = None, symmetry_modes: int = 0,
+               gtol: float = GTOL, gscale: float | None = None, symmetry_modes: int | None = None,
                spectrum: np.ndarray | None = None, dense: bool | None = None,
                keep_spectrum: bool = True) -> CriticalPoint:
     """Classify ``theta`` and package it with the stop reason.
@@ -71,7 +71,10 @@ def make_point(objective: Objective, theta: np.ndarray, stop_reason: StopReason,
     ``stop_reason`` is the search's statement and is kept as given; ``kind`` is
     ``NOT_CRITICAL`` (margin ``(gtol - rel) / gtol < 0``) whenever the relative
     gradient ``rel`` exceeds ``gtol`` or the stop reason is ``GRADIENT_FLAT``.
+    ``symmetry_modes=None`` asks the objective (``objective.symmetry_modes(theta)``,
+    0 when it has none).
     """
+    symmetry_modes = symmetry_modes_at(objective, theta, symmetry_modes)
     if loss is None or grad is None:
         loss, grad = loss_and_grad(objective, theta)
     grad_norm = float(np.linalg.norm(grad))

@@ -36,7 +36,7 @@ from .spectrum import DENSE_LIMIT, extreme_eigenvalues
 FLAT_RTOL = 1e-8
 
 
-def escape_saddle(objective: Objective, theta: np.ndarray, *, symmetry_modes: int = 0,
+def escape_saddle(objective: Objective, theta: np.ndarray, *, symmetry_modes: int | None = None,
                   **minimize_options) -> CriticalPoint:
     """From a strict saddle, descend along negative curvature to a lower critical point.
 
@@ -67,7 +67,8 @@ def escape_saddle(objective: Objective, theta: np.ndarray, *, symmetry_modes: in
 
 def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
                         gscale: float | None = None, max_iterations: int = 200,
-                        symmetry_modes: int = 0, flat_rtol: float = FLAT_RTOL) -> CriticalPoint:
+                        symmetry_modes: int | None = None,
+                        flat_rtol: float = FLAT_RTOL) -> CriticalPoint:
     """Newton on the gradient norm: a critical point of any index near ``theta0``.
 
     Levenberg-Marquardt on ``phi = ||g||^2 / 2``: the step minimises
@@ -99,7 +100,8 @@ def find_critical_point(objective: Objective, theta0: np.ndarray, *, gtol: float
     check_real("gtol", gtol, positive=True)
     check_real("flat_rtol", flat_rtol, nonnegative=True)
     max_iterations = check_int("max_iterations", max_iterations, minimum=1)
-    symmetry_modes = check_int("symmetry_modes", symmetry_modes, minimum=0)
+    if symmetry_modes is not None:
+        symmetry_modes = check_int("symmetry_modes", symmetry_modes, minimum=0)
     dense = objective.n_params <= DENSE_LIMIT
     f, g = loss_and_grad(objective, theta)
     cap = abs(f) if gscale is None else np.inf

@@ -64,8 +64,8 @@ def activate(name: str, t, params=()) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """``(s, s', s'')`` elementwise, for tests and users (not a kernel)."""
     spec, p = resolve_activation(name, params)
     t = np.asarray(t, dtype=np.float64)
-    out = np.empty((3, *t.shape))
-    flat = t.reshape(-1)
-    for j, tj in enumerate(flat):
-        out[:, *np.unravel_index(j, t.shape)] = act_eval(spec.code, p, float(tj))
+    out = np.empty((3, t.size))
+    for j, tj in enumerate(t.reshape(-1)):
+        out[:, j] = act_eval(spec.code, p, float(tj))
+    out = out.reshape(3, *t.shape)
     return out[0], out[1], out[2]

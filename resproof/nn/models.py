@@ -98,7 +98,15 @@ class _Embedded:
     ``_pinned()`` (the full vector with pinned values) and ``_free`` (block-name /
     index pairs of the free coordinates, in the model's own parameter order)."""
 
-    resnest: ResNEst
+    @property
+    def resnest(self) -> ResNEst:
+        raise NotImplementedError
+
+    def _free(self) -> list[tuple[str, slice, slice]]:
+        raise NotImplementedError
+
+    def _pinned(self) -> np.ndarray:
+        raise NotImplementedError
 
     def free_indices(self) -> np.ndarray:
         lay = self.resnest.layout

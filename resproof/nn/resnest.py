@@ -19,7 +19,7 @@ from .._validation import check_array
 from ..errors import InvalidInput
 from . import kernels
 from .activations import resolve_activation
-from .layout import ParamLayout
+from .layout import HEAD, PER_BLOCK, ParamLayout
 from .losses import resolve_loss
 
 
@@ -84,7 +84,8 @@ class ResNEst:
             base = np.zeros(lay.n_params)
         return NetworkObjective(np.ascontiguousarray(X), np.ascontiguousarray(Y), lay.offsets,
                                 aspec.code, ap, lspec.code, lp, 1.0 if self.skip else 0.0,
-                                idx, base, subset is not None)
+                                idx, base, subset is not None,
+                                subset if isinstance(subset, str) else None)
 
     def predict(self, theta: Any, X: Any) -> np.ndarray:
         aspec, ap = resolve_activation(self.activation, self.activation_params)
@@ -115,11 +116,15 @@ class NetworkObjective:
     the ``theta`` the objective was made with.
     """
 
-    def __init__(self, X, Y, lay, acode, ap, lcode, lp, skip, idx, base, restricted):
+    _args: tuple[Any, Any, Any, Any, Any, Any, Any, Any]  # lay, X, Y, acode, ap, lcode, lp, skip
+
+    def __init__(self, X, Y, lay, acode, ap, lcode, lp, skip, idx, base, restricted,
+                 subset_name=None):
         self._args = (lay, X, Y, acode, ap, lcode, lp, skip)
         self.indices = idx
         self._base = base
         self._restricted = restricted
+        self._symmetric = not restricted or subset_name == "P_phi"
         self.n_params = int(idx.size)
         self.chunk = max(1, min(X.shape[0], 256))
 
@@ -130,6 +135,21 @@ class NetworkObjective:
         th = self._base.copy()
         th[self.indices] = t
         return th
+
+    def symmetry_modes(self, t: np.ndarray) -> int:
+        """``(M - rank W_{L+1}) K_L`` on the full problem (P) and on (P_phi): the flat
+        directions ``W_L + q r^T`` with ``W_{L+1} q = 0`` (``x_L`` enters the
+        prediction only through ``W_{L+1}``).  For (P) this is a lower count (its
+        other symmetries are not counted, which can only make a minimum
+        ``DEGENERATE``); 0 on every other subset."""
+        lay = self._args[0]
+        n_blocks = int(lay[3])
+        if not self._symmetric or n_blocks == 0:
+            return 0
+        M, N_o, o_out = int(lay[1]), int(lay[2]), int(lay[5])
+        K = int(lay[HEAD + PER_BLOCK * (n_blocks - 1)])
+        W_out = self.full(t)[o_out:o_out + N_o * M].reshape(N_o, M)
+        return (M - int(np.linalg.matrix_rank(W_out))) * K
 
     def loss(self, t: np.ndarray) -> float:
         return float(kernels.loss(self.full(t), *self._args))

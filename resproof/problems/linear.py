@@ -31,5 +31,5 @@ def optimum(X: Any, Y: Any, loss: str = "squared", loss_param: float | None = No
         raise InvalidInput("loss", "a convex loss (R_lin is a convex problem)", loss)
     point = minimize(obj, np.zeros(obj.n_params), gtol=gtol)
     if not point.converged:
-        raise SearchFailed(point)
+        raise SearchFailed(f"R_lin: the convex solve stopped ({point.stop_reason.value})", point)
     return point.theta.reshape(obj.Y.shape[1], obj.X.shape[1]), point.loss

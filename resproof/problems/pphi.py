@@ -34,9 +34,11 @@ def _unpack(t, M, K, N_o):
     WL = t[:M * K].reshape((M, K))
     Wo = t[M * K:].reshape((N_o, M))
     B = np.zeros((M, M + K))
+    # element loops, not slice assignments: those compile numba's shape-error formatting
     for m in range(M):
         B[m, m] = 1.0
-    B[:, M:] = WL
+        for k in range(K):
+            B[m, M + k] = WL[m, k]
     return WL, Wo, B
 
 
@@ -48,8 +50,14 @@ def pphi_loss_grad(t, S, T, c, M, K, N_o):
     E = CS - T.T
     R = 0.5 * np.sum(CS * C) - np.sum(C * T.T) + c
     g = np.empty_like(t)
-    g[:M * K] = np.dot(Wo.T, E)[:, M:].ravel()
-    g[M * K:] = np.dot(E, B.T).ravel()
+    GL = np.dot(Wo.T, E)
+    GO = np.dot(E, B.T)
+    for m in range(M):
+        for k in range(K):
+            g[m * K + k] = GL[m, M + k]
+    for o in range(N_o):
+        for m in range(M):
+            g[M * K + o * M + m] = GO[o, m]
     return R, g
 
 
@@ -82,6 +90,14 @@ def pphi_hessian(t, S, T, c, M, K, N_o):
                     H[i, m2 * K + k] = v
                     H[m2 * K + k, i] = v
     return H
+
+
+def pphi_symmetry_modes(W_out: np.ndarray, K: int) -> int:
+    """``(M - rank W_{L+1}) K`` for ``W_{L+1}`` of shape ``N_o x M`` (numpy's rank
+    tolerance): the dimension of ``{W_L + q r^T : W_{L+1} q = 0}``."""
+    M = W_out.shape[1]
+    rank = int(np.linalg.matrix_rank(W_out)) if W_out.size else 0
+    return (M - rank) * K
 
 
 class PphiObjective:
@@ -125,6 +141,11 @@ class PphiObjective:
 
     def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(t) @ v
+
+    def symmetry_modes(self, t: np.ndarray) -> int:
+        """``(M - rank W_{L+1}) K``: the flat directions ``W_L + q r^T`` with
+        ``W_{L+1} q = 0`` (the prediction ``W_{L+1} (x_{L-1} + W_L v_L)`` does not move)."""
+        return pphi_symmetry_modes(self.split(t)[1], self.K)
 
     def residual_risk(self, t: np.ndarray) -> float:
         """``R`` from the residuals ``C F_n - y_n`` (no cancellation between Gram terms)."""

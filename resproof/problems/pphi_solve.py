@@ -329,8 +329,12 @@ def _local_minimum(t0, F, Y, S, T, c, M, K, N_o, gabs, max_iterations, polish):
     x, _, _, Wo, status, it = _varpro_search(x0, RF, Yq, c_perp, M, K, N_o, 0.5 * gabs,
                                              max_iterations)
     t = np.empty(P + N_o * M)
-    t[:P] = x
-    t[P:] = Wo.ravel()
+    # element loops, not slice assignments: those compile numba's shape-error formatting
+    for j in range(P):
+        t[j] = x[j]
+    for o in range(N_o):
+        for m in range(M):
+            t[P + o * M + m] = Wo[o, m]
     R, g = pphi_loss_grad(t, S, T, c, M, K, N_o)
     if status in (_CONVERGED, _STALLED):
         if np.sqrt(np.dot(g, g)) > gabs:
@@ -367,7 +371,8 @@ def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float =
         Trial steps of the reduced search, over all escapes.
     symmetry_modes
         Zero modes explained by the symmetry ``W_L -> W_L + n k^T``,
-        ``W_{L+1} n = 0``; default ``max(M - N_o, 0) K``.
+        ``W_{L+1} n = 0``; default the objective's own count at each point,
+        ``(M - rank W_{L+1}) K`` (:meth:`PphiObjective.symmetry_modes`).
     polish_steps
         Joint Newton steps allowed when the joint gradient is still above
         tolerance after the reduced search.
@@ -392,8 +397,8 @@ def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float =
     max_iterations = check_int("max_iterations", max_iterations, minimum=1)
     polish_steps = check_int("polish_steps", polish_steps, minimum=0)
     max_escapes = check_int("max_escapes", max_escapes, minimum=0)
-    symmetry_modes = (max(M - N_o, 0) * K if symmetry_modes is None
-                      else check_int("symmetry_modes", symmetry_modes, minimum=0))
+    if symmetry_modes is not None:
+        symmetry_modes = check_int("symmetry_modes", symmetry_modes, minimum=0)
     cap = 1.0
     used, escapes = 0, 0
     while True:

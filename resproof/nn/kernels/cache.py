@@ -23,6 +23,7 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from numba.core import caching, config
 
@@ -121,14 +122,15 @@ class SourceTreeLocator(caching._CacheLocator):
 
 
 def _roots() -> list[Path]:
-    if config.CACHE_DIR:
-        return [Path(config.CACHE_DIR) / "resproof"]
+    user_dir = getattr(config, "CACHE_DIR", "")
+    if user_dir:
+        return [Path(user_dir) / "resproof"]
     return [PACKAGE / "__pycache__", _user_cache_root()]
 
 
-def _impl_class() -> type:
+def _impl_class() -> Any:
     # numba >= 0.61 names it CacheImpl, older releases _CacheImpl
-    return getattr(caching, "CacheImpl", None) or caching._CacheImpl
+    return getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl")  # noqa: B009
 
 
 def install() -> None:

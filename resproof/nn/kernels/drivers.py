@@ -103,8 +103,12 @@ def _columns(lay, B, N):
     """A block-major buffer as the ``N x sum K`` matrix (blocks side by side)."""
     out = np.empty((N, _sum_k(lay)))
     for i in range(lay[3]):
-        K, oU, ob, oW, ko = _block(lay, i)
-        out[:, ko:ko + K] = _bv(B, N, ko, K)
+        K, _, _, _, ko = _block(lay, i)
+        block = _bv(B, N, ko, K)
+        # element loops, not a slice assignment: that compiles numba's shape-error formatting
+        for n in range(N):
+            for k in range(K):
+                out[n, ko + k] = block[n, k]
     return out
 
 
@@ -279,7 +283,7 @@ def _same(a, b):
     if a.size != b.size:
         return False
     fa, fb = a.ravel(), b.ravel()
-    for j in range(fa.size):
+    for j in range(fa.size):  # noqa: SIM110  (numba compiles no generator expressions)
         if fa[j] != fb[j]:
             return False
     return True

@@ -66,12 +66,12 @@ def _float_to_bits(typingctx, x):
     return types.int64(types.float64), codegen
 
 
-if config.DISABLE_JIT:  # intrinsics only exist compiled; the same bits in Python
+if config.DISABLE_JIT:  # type: ignore[attr-defined]  # intrinsics exist compiled only
 
-    def _bits_to_float(i):
+    def _bits_to_float(i):  # type: ignore[misc]  # the Python twin of the intrinsic
         return struct.unpack("<d", struct.pack("<q", int(i)))[0]
 
-    def _float_to_bits(x):
+    def _float_to_bits(x):  # type: ignore[misc]  # the Python twin of the intrinsic
         return np.int64(struct.unpack("<q", struct.pack("<d", float(x)))[0])
 
 
@@ -294,11 +294,11 @@ def dot_order(a, b, oa, ob, n):
     return s
 
 
-if config.DISABLE_JIT:
+if config.DISABLE_JIT:  # type: ignore[attr-defined]
 
-    def dot(a, b, oa, ob, n):
+    def dot(a, b, oa, ob, n):  # type: ignore[misc]  # the Python twin of the intrinsic
         return dot_order(a.reshape(-1), b.reshape(-1), oa, ob, n)
 
-    def dot_2x2(a, b, oa, ob, sa, sb, n):
+    def dot_2x2(a, b, oa, ob, sa, sb, n):  # type: ignore[misc]  # the Python twin
         return (dot(a, b, oa, ob, n), dot(a, b, oa, ob + sb, n),
                 dot(a, b, oa + sa, ob, n), dot(a, b, oa + sa, ob + sb, n))

@@ -122,7 +122,7 @@ def backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB
     R = risk_part(yhat, Y[a:b], lcode, lp, G[a:b], Hl[a:b], True, 1.0 / N)
     np.dot(G[a:b], Wout, LAM[L][a:b])
     for i in range(L - 1, -1, -1):
-        K, oU, ob, oW, ko = _block(lay, i)
+        K, oU, _, oW, ko = _block(lay, i)
         nu = rows_of(NUB, N, ko, K, a, b)
         mu = rows_of(MUB, N, ko, K, a, b)
         s1 = rows_of(S1B, N, ko, K, a, b)

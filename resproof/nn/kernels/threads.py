@@ -99,7 +99,7 @@ def machine_busy() -> bool:
     processes, measured)."""
     now = time.monotonic()
     if now - _LOAD[0] < LOAD_INTERVAL:
-        return _LOAD[3]
+        return bool(_LOAD[3])
     machine, own = _machine_cpu_seconds(), time.process_time()
     elapsed = now - _LOAD[0]
     if machine is None:

@@ -19,7 +19,8 @@ import pytest
 import resproof
 from resproof.nn.kernels import cache
 
-CALLEE = "from numba import njit\n\nK = {value}\n\n\n@njit(cache=True)\ndef callee():\n    return K\n"
+CALLEE = ("from numba import njit\n\nK = {value}\n\n\n"
+          "@njit(cache=True)\ndef callee():\n    return K\n")
 CALLER = ("from numba import njit\n\nfrom .{callee} import callee\n\n\n"
           "@njit(cache=True)\ndef caller():\n    return callee()\n")
 

@@ -76,7 +76,7 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T
 
     otherwise it is dense, from the stored Jacobians.
     """
-    nb, bas, RM, ro, rhoD, cu, uu, CM, co, eix, eD = bases
+    nb, bas, RM, ro, rhoD, cu, uu, CM, co, eix, _ = bases
     Nc = UT.shape[1]
     rA, cA, qA = nd[A, _R], nd[A, _C], nd[A, _Q0]
     rB, cB, qB, uB = nd[B, _R], nd[B, _C], nd[B, _Q0], nd[B, _U0]
