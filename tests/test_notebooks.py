@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -33,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 120  # seconds per cell: a hang fails instead of blocking the suite
 FIGURE_TAG = "figure"
+#: A claim id as in shared/claims.md (``kreinovich.neuron-count``, ``resnest.thm1``, ...).
+CLAIM_ID = re.compile(r"`(kreinovich|resnest|densenest|yun)\.[a-z0-9-]+")
 
 pytestmark = pytest.mark.notebooks
 
@@ -109,6 +112,10 @@ def test_notebook_runs(path, kernel, tmp_path):
     assert _sources(nb) == _sources(paired), f"{path.name} and its .py pair differ"
     assert not any(cell.get("outputs") for cell in nb.cells), f"{path.name}: outputs committed"
     assert _figure_cells(nb), f"{path.name}: no cell tagged {FIGURE_TAG!r}"
+    intro = nb.cells[0]
+    assert intro.cell_type == "markdown", f"{path.name}: must open with a markdown cell"
+    assert CLAIM_ID.search(intro.source), \
+        f"{path.name}: the first cell must name the claim ids the notebook demonstrates"
 
     # First cell (added here, not committed): the kernel imports this checkout.
     nb.cells.insert(0, nbformat.v4.new_code_cell(
@@ -123,7 +130,7 @@ def test_notebook_runs(path, kernel, tmp_path):
     name, spec_dir = kernel
     start = time.perf_counter()
     run = subprocess.run([sys.executable, "-c", _EXECUTE, str(source), name, spec_dir,
-                          str(target), str(CELL_TIMEOUT), str(path.parent)],
+                          str(target), str(CELL_TIMEOUT), str(tmp_path)],  # cwd: no litter
                          env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     assert run.returncode == 0, f"{path.name} failed after {elapsed:.1f} s:\n{run.stderr[-6000:]}"
