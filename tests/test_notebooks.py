@@ -97,6 +97,33 @@ def _figure_cells(nb) -> list[int]:
             if FIGURE_TAG in cell.get("metadata", {}).get("tags", [])]
 
 
+def _execute(nb, kernel: tuple[str, str], tmp_path: Path):
+    """Run ``nb`` in a child process (cwd ``tmp_path``); (CompletedProcess, executed nb)."""
+    source, target = tmp_path / "notebook.ipynb", tmp_path / "executed.ipynb"
+    nbformat.write(nb, source)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env.pop("MPLBACKEND", None)  # the kernel's inline backend draws the PNGs
+    name, spec_dir = kernel
+    run = subprocess.run([sys.executable, "-c", _EXECUTE, str(source), name, spec_dir,
+                          str(target), str(CELL_TIMEOUT), str(tmp_path)],
+                         env=env, capture_output=True, text=True)
+    return run, nbformat.read(target, as_version=4)
+
+
+def test_a_failing_cell_fails_and_figures_are_seen(kernel, tmp_path):
+    """The harness itself: an exception in a cell is a failure, and an inline figure is an
+    image/png output of its cell."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()"),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ])
+    run, executed = _execute(nb, kernel, tmp_path)
+    assert run.returncode != 0
+    assert "ZeroDivisionError" in run.stderr
+    assert any("image/png" in out.get("data", {}) for out in executed.cells[0].outputs)
+
+
 def test_every_notebook_is_paired():
     assert NOTEBOOKS, "no notebooks found"
     for path in NOTEBOOKS:
@@ -122,21 +149,12 @@ def test_notebook_runs(path, kernel, tmp_path):
         "import pathlib, resproof\n"
         f"assert pathlib.Path(resproof.__file__).resolve().is_relative_to({str(ROOT)!r}), "
         "resproof.__file__"))
-    source, target = tmp_path / path.name, tmp_path / f"executed-{path.name}"
-    nbformat.write(nb, source)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    env.pop("MPLBACKEND", None)  # the kernel's inline backend draws the PNGs
-    name, spec_dir = kernel
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", _EXECUTE, str(source), name, spec_dir,
-                          str(target), str(CELL_TIMEOUT), str(tmp_path)],  # cwd: no litter
-                         env=env, capture_output=True, text=True)
+    run, executed = _execute(nb, kernel, tmp_path)
     elapsed = time.perf_counter() - start
     assert run.returncode == 0, f"{path.name} failed after {elapsed:.1f} s:\n{run.stderr[-6000:]}"
     print(f"{path.name}: {elapsed:.1f} s")
 
-    executed = nbformat.read(target, as_version=4)
     for i in _figure_cells(executed):
         outputs = executed.cells[i].outputs
         assert any("image/png" in out.get("data", {}) for out in outputs), \
