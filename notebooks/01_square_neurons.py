@@ -32,6 +32,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import sympy
+from IPython.display import Markdown, display
 from sympy import QQ
 
 from resproof.claims import get
@@ -131,6 +132,18 @@ doc = report.to_json()
 print("verified:", doc["verified"])
 print("minimum :", doc["minimum_neurons"], " limit:", doc["limit_neurons"])
 print("traditional certificate:", doc["certificates"]["traditional"]["kind"])
+
+# %% [markdown]
+# and `--latex` is `report.to_latex()`, rendered here (comment lines as labels):
+
+# %%
+lines = []
+for line in report.to_latex().splitlines()[1:]:
+    if line.startswith("%"):
+        lines.append(f"**{line.lstrip('% ')}**")
+    else:
+        lines.append("$$" + line.strip()[2:-2].strip() + "$$")
+display(Markdown("\n\n".join(lines)))
 
 # %% [markdown]
 # The price of no skip connection depends on whether the linear part can be absorbed by

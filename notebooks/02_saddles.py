@@ -53,9 +53,9 @@ from resproof.results import StopReason
 # `v_0 = x, v_1, ..., v_L` and, last, `x_{L-1}`.
 #
 # The construction (as in `resnest.thm1:all-critical-global`): replace the targets by their
-# residual after least squares on `x_{L-1}`.  Then `x_{L-1}` explains nothing, and at
-# `(W_L, W_{L+1}) = (0, 0)` the gradient `dR/dW_{L+1} = -Y^T [x_{L-1}  x_{L-1}]...` vanishes:
-# the origin is a critical point, with the prediction identically zero.
+# residual after least squares on `x_{L-1}`, so that `Y^T x_{L-1} = 0`.  At
+# `(W_L, W_{L+1}) = (0, 0)` the prediction is zero, `dR/dW_{L+1} = -Y^T x_{L-1} / N = 0` and
+# `dR/dW_L = W_{L+1}^T (...) = 0`: the origin is a critical point, with `rank W_{L+1} = 0`.
 
 # %%
 N_in, M, K, L, N_o, N = 4, 8, 4, 2, 2, 256
