@@ -137,7 +137,7 @@ def pphi_local_min(model, theta, X, Y):
 
 
 widths, gaps, margins = [], [], []
-for M in [3, 4, 5, 6, 7, 8, 9, 11, 12]:
+for M in [3, 4, 5, 6, 7, 8, 9, 11]:
     for s_ in range(2 if M <= 9 else 1):
         draw = resnest_random(np.random.default_rng([M, s_]), 3, M, 3, 3, 2, 200)
         risk, opt, point = pphi_local_min(draw.model, draw.theta, draw.X, draw.Y)
