@@ -86,6 +86,9 @@ RISK_TOL = 1e-10
 BUDGET_SLACK = 1e-8
 #: Standard deviation of the random starts (in the parametrisation, ``pi/2`` is the sphere).
 START_SCALE = 0.5
+#: Iteration caps: trust-region Newton converges in tens of steps here, and Newton on the
+#: gradient norm converges quadratically when it converges at all.
+MINIMIZE_ITERATIONS, NEWTON_ITERATIONS = 300, 60
 DEPTHS = {"quick": (1, 2, 4, 8), "standard": (1, 2, 4, 8, 16, 32), "deep": (1, 2, 4, 8, 16, 32)}
 CONTROL_DEPTHS = (1, 2)
 #: Redraws of a control instance before it is called inconclusive.
@@ -230,11 +233,12 @@ class NearIdentity(Claim):
                                "_anchor": []}
         worst, checked = None, 0
         for r in range(budget.restarts):
-            for label, search, needed in (("minimum", minimize, True),
-                                          ("critical point", find_critical_point, False)):
+            for label, search, needed, cap in (
+                    ("minimum", minimize, True, MINIMIZE_ITERATIONS),
+                    ("critical point", find_critical_point, False, NEWTON_ITERATIONS)):
                 z0 = rng.standard_normal(model.n_params) * START_SCALE
                 point = log.add(f"L={L} {label} #{r}", search(
-                    param, z0, max_iterations=budget.max_iterations), needed=needed)
+                    param, z0, max_iterations=min(cap, budget.max_iterations)), needed=needed)
                 if not point.converged or point.kind is PointKind.NOT_CRITICAL:
                     continue
                 theta = param.theta(point.theta)
