@@ -133,7 +133,7 @@ def _near_identity_instances(draw: Any, control: str | None, top: int, hi: int) 
     width = draw(st.integers(1, 2), label="width")
     seed = draw(st.integers(0, 2**31 - 1), label="seed")
     if control is None:
-        ladder = [L for L in (1, 2, 4, 8, 16, 32) if L <= top]
+        ladder = [L for L in (1, 2, 4, 8, 16, 32) if top >= L]
         count = draw(st.integers(1, len(ladder)), label="depths")
         return NearIdentityInstance(
             d_x=d_x, depths=tuple(ladder[:count]), width=width,

@@ -79,9 +79,9 @@ def features(U: np.ndarray, V: np.ndarray, X: np.ndarray) -> np.ndarray:
     """``h_L(x_n)`` for a batch of block sets: ``U (S, L, m, d)``, ``V (S, L, d, m)`` ->
     ``(S, n, d)``."""
     H = np.broadcast_to(X, (U.shape[0], *X.shape)).copy()
-    for l in range(U.shape[1]):
-        H = H + np.einsum("snm,sdm->snd", np.maximum(np.einsum("snd,smd->snm", H, U[:, l]), 0),
-                          V[:, l])
+    for j in range(U.shape[1]):
+        H = H + np.einsum("snm,sdm->snd", np.maximum(np.einsum("snd,smd->snm", H, U[:, j]), 0),
+                          V[:, j])
     return H
 
 
@@ -127,10 +127,10 @@ def constructions(cls: FrobeniusClass, X: np.ndarray, rng: np.random.Generator,
     for e in dirs:
         for pattern in ("grow", "alternate"):
             U, V = np.zeros((L, m, d)), np.zeros((L, d, m))
-            for l in range(L):
-                sign = 1.0 if pattern == "grow" or l % 2 == 0 else -1.0
-                U[l, 0] = r * e
-                V[l, :, 0] = sign * r * e
+            for j in range(L):
+                sign = 1.0 if pattern == "grow" or j % 2 == 0 else -1.0
+                U[j, 0] = r * e
+                V[j, :, 0] = sign * r * e
             Us.append(U)
             Vs.append(V)
     return np.array(Us), np.array(Vs)
@@ -152,12 +152,12 @@ def ascend(cls: FrobeniusClass, X: np.ndarray, signs: np.ndarray, U: np.ndarray,
     best_U, best_V = U.copy(), V.copy()
     for it in range(iterations):
         Hs, As, Zs = [np.broadcast_to(X, (U.shape[0], *X.shape)).copy()], [], []
-        for l in range(cls.depth):
-            Z = np.einsum("snd,smd->snm", Hs[-1], U[:, l])
+        for j in range(cls.depth):
+            Z = np.einsum("snd,smd->snm", Hs[-1], U[:, j])
             A = np.maximum(Z, 0)
             Zs.append(Z)
             As.append(A)
-            Hs.append(Hs[-1] + np.einsum("snm,sdm->snd", A, V[:, l]))
+            Hs.append(Hs[-1] + np.einsum("snm,sdm->snd", A, V[:, j]))
         s = np.einsum("sn,snd->sd", signs, Hs[-1])
         norm = np.linalg.norm(s, axis=1)
         val = r_w * norm / n
@@ -167,11 +167,11 @@ def ascend(cls: FrobeniusClass, X: np.ndarray, signs: np.ndarray, U: np.ndarray,
         w = r_w * s / np.maximum(norm, 1e-300)[:, None]
         G = signs[:, :, None] * w[:, None, :] / n
         gU, gV = np.zeros_like(U), np.zeros_like(V)
-        for l in reversed(range(cls.depth)):
-            gV[:, l] = np.einsum("snd,snm->sdm", G, As[l])
-            dZ = np.einsum("snd,sdm->snm", G, V[:, l]) * (Zs[l] > 0)
-            gU[:, l] = np.einsum("snm,snd->smd", dZ, Hs[l])
-            G = G + np.einsum("snm,smd->snd", dZ, U[:, l])
+        for j in reversed(range(cls.depth)):
+            gV[:, j] = np.einsum("snd,snm->sdm", G, As[j])
+            dZ = np.einsum("snd,sdm->snm", G, V[:, j]) * (Zs[j] > 0)
+            gU[:, j] = np.einsum("snm,snd->smd", dZ, Hs[j])
+            G = G + np.einsum("snm,smd->snd", dZ, U[:, j])
         eta = step * r * 0.97**it
         for M, g in ((U, gU), (V, gV)):
             gn = np.sqrt(np.einsum("slij,slij->sl", g, g))[:, :, None, None]
@@ -297,8 +297,8 @@ def _enumeration_lower(cls: FrobeniusClass, X: np.ndarray, blocks, signs: np.nda
             k = int(k)
             if k not in exact:
                 U, V = blocks[k]
-                exact[k] = relu_features_exact(X, [(U[l], V[l], None)
-                                                   for l in range(cls.depth)])[0]
+                exact[k] = relu_features_exact(X, [(U[j], V[j], None)
+                                                   for j in range(cls.depth)])[0]
             rows = exact[k]
             s = [sum((Fraction(int(sg)) * row[j] for sg, row in zip(sigma, rows, strict=True)),
                      Fraction(0)) for j in range(cls.d_x)]

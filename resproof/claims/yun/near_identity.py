@@ -303,7 +303,9 @@ class NearIdentity(Claim):
         evidence: dict[str, Any] = {"instance": dataclasses.asdict(inst), "control": control,
                                     "construction": "w = 0, ReLU blocks, dyadic data, targets "
                                     "y with sum_n y_n h_L(x_n) = 0 exactly"}
-        for attempt in range(1, DRAW_ATTEMPTS + 1):
+        attempt = 0
+        while attempt < DRAW_ATTEMPTS:
+            attempt += 1
             X, views, blocks = _draw_exact(rng, inst)
             rows, smallest = relu_features_exact(X, blocks)
             coefficients = [int(c) for c in rng.integers(-2, 3, inst.samples)]
@@ -311,7 +313,7 @@ class NearIdentity(Claim):
             yq = null_targets(rows, coefficients)
             if yq is not None and smallest > 0:
                 break
-        else:
+        if yq is None or smallest == 0:
             evidence["failure"] = (f"{DRAW_ATTEMPTS} draws without exactly representable "
                                    "targets off the ReLU kinks")
             return TrialResult(Verdict.INCONCLUSIVE, None, evidence)
