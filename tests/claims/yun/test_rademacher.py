@@ -83,3 +83,13 @@ BASE = RademacherInstance(d_x=2, depths=(2,), samples=4, seed=0)
 def test_instance_outside_the_class_is_vacuous(change):
     result = CLAIM.check(dataclasses.replace(BASE, **change), None, QUICK)
     assert result.verdict is Verdict.VACUOUS
+
+
+def test_constant_one_certified_by_concentration_for_many_samples():
+    inst = RademacherInstance(d_x=2, depths=(1,), samples=32, seed=5)
+    result = CLAIM.check(inst, "constant-one", QUICK)
+    assert result.verdict is Verdict.REFUTED
+    assert result.certified is True
+    assert result.evidence["certification"].startswith("Hoeffding / empirical Bernstein")
+    row = result.evidence["per_depth"][0]
+    assert row["certified_lower"] > result.evidence["bound_upper"]
