@@ -37,6 +37,22 @@ def test_features_match_the_yun_model():
                                model.resnest.predict(model.full_theta(t), X).ravel(), atol=1e-12)
 
 
+def test_feasible_projects_as_frobenius_ball_does():
+    rng = np.random.default_rng(5)
+    cls = FrobeniusClass(2, 3, 2)
+    U, V = rng.standard_normal((3, 2, 2)) * 2, rng.standard_normal((3, 2, 2)) * 0.1
+    model = cls.model
+    views = {"Wout": np.zeros((1, 2))}
+    for i in range(3):
+        views[f"U{i + 1}"], views[f"W{i + 1}"] = U[i], V[i]
+    split = model.split(model.frobenius_ball(pack(model, views)))
+    Uf, Vf = feasible(cls, U, V)
+    for i in range(3):
+        scale = 1.0 - 2.0**-40
+        assert np.all((Uf[i] == split[f"U{i + 1}"]) | (Uf[i] == split[f"U{i + 1}"] * scale))
+        np.testing.assert_array_equal(Vf[i], split[f"W{i + 1}"])
+
+
 def test_feasible_holds_exactly():
     rng = np.random.default_rng(1)
     cls = FrobeniusClass(2, 4, 2)
