@@ -114,8 +114,9 @@ RADEMACHER_CONTROLS = ("no-depth-scaling", "constant-one")
 def near_identity_instances(*, control: str | None = None, max_depth: int = 2,
                             max_samples: int = 16) -> st.SearchStrategy[Any]:
     """:class:`~resproof.claims.yun.near_identity.NearIdentityInstance` for the claim or a
-    control.  The claim: tanh blocks at the depths ``1, 2, 4, ... <= max_depth``, logistic or
-    pseudo-Huber loss, ``alpha`` in ``{1/2, 1, 2}``.  A control: one ReLU depth ``<= 2``,
+    control.  The claim: tanh blocks at the depths ``1, 2, 4, ... <= max_depth``, logistic,
+    pseudo-Huber or softmax cross-entropy (3 classes) loss, ``alpha`` in ``{1/2, 1, 2}``.
+    A control: one ReLU depth ``<= 2``,
     dyadic data, ``alpha = 1`` (``zero-constant``) or ``2^-8`` with biases (``no-anchor``).
     Shrinks towards one block, width 1, one input and few samples."""
     if control is not None:
@@ -138,7 +139,7 @@ def _near_identity_instances(draw: Any, control: str | None, top: int, hi: int) 
         return NearIdentityInstance(
             d_x=d_x, depths=tuple(ladder[:count]), width=width,
             samples=draw(st.integers(max(4, d_x + 2), max(hi, d_x + 2)), label="samples"),
-            loss=draw(st.sampled_from(["logistic", "pseudo_huber"]), label="loss"),
+            loss=draw(st.sampled_from(["logistic", "pseudo_huber", "softmax_ce"]), label="loss"),
             alpha=draw(st.sampled_from([1.0, 0.5, 2.0]), label="alpha"), seed=seed)
     return NearIdentityInstance(
         d_x=d_x, depths=(draw(st.integers(1, min(2, top)), label="depth"),), width=width,

@@ -22,6 +22,11 @@ Derivation of ``C`` (resproof's reading, written out)
    ``R(theta*) <= R_lin + L_l ||t*|| ((1 + alpha/L)^L - 1) E||x|| <= R_lin + C``,
    ``C = L_l ||t*|| (e^alpha - 1) E||x||``.
 
+With ``K`` outputs (``f = W h_L``, softmax cross-entropy) the same steps hold with
+``dR/dW = E[grad_p l h_L^T] = 0``, ``t`` a matrix ``T`` and
+``|grad_p l^T T (x - h_L)| <= L_l ||T||_2 ||x - h_L||`` (``L_l`` Euclidean, ``sqrt 2``):
+``||t*||`` is then the spectral norm of a minimiser (:func:`linear_norm`).
+
 So the reading's ``C`` is a valid bound, and independent of ``L`` by construction;
 ``C_L = L_l ||t*|| ((1 + alpha/L)^L - 1) E||x||`` (:func:`depth_constant`) is the
 sharper constant step 4 gives, increasing in ``L`` to ``C``.  Neither is sharp in
@@ -38,14 +43,18 @@ bound ``R_lin`` and ``||t*||`` from above in mpmath, one-sidedly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 import mpmath
 import numpy as np
 
+from ..nn.layout import ParamLayout
 from ..nn.losses import lipschitz_constant, resolve_loss
+from ..nn.resnest import NetworkObjective, ResNEst
 from ..nn.yun import YunResNet
 
 
@@ -68,6 +77,16 @@ def identity_gap_factor(rhos: Sequence[float]) -> float:
     return float(math.expm1(sum(math.log1p(r) for r in rhos)))
 
 
+def linear_norm(loss: str, T: np.ndarray) -> float:
+    """``||T*||_2`` (spectral) of a linear minimiser; for softmax cross-entropy of its
+    row-centred version (the same minimiser up to the softmax's shift invariance, of least
+    norm among those shifts).  Step 2 needs ``|l'^T T (h - x)| <= L_l ||T||_2 ||h - x||``."""
+    T = np.atleast_2d(np.asarray(T, dtype=np.float64))
+    if loss == "softmax_ce":
+        T = T - T.mean(axis=0, keepdims=True)
+    return float(np.linalg.norm(T, 2))
+
+
 def loss_lipschitz(loss: str, loss_param: float | None, y: np.ndarray) -> float:
     """``L_l`` for the data ``y`` (``inf`` when the loss is not Lipschitz)."""
     return lipschitz_constant(loss, loss_param, y_max=float(np.max(np.abs(y))))
@@ -77,14 +96,23 @@ def zero_slope_targets(loss: str, loss_param: float | None, H: np.ndarray,
                        y0: np.ndarray) -> np.ndarray:
     """Targets ``y`` with ``sum_n l'(0; y_n) h_n = 0`` (rows ``h_n`` of ``H``).
 
+    Softmax cross-entropy (``y0`` an ``N x K`` array): ``dl/dp(0; y) = 1/K - y``, so
+    ``y = 1/K + z`` with ``z`` the residual of the row-centred ``y0`` on ``H``, scaled to
+    ``max|z| = 1/(2K)`` (rows of ``y`` stay probability vectors).
+
     ``z`` = residual of ``y0`` on the columns of ``H`` (least squares), then
     ``l'(0; y) = -z`` solved for ``y``: logistic ``l'(0; y) = -y/2`` gives ``y = 2 z``;
     pseudo-Huber ``l'(0; y) = -y / sqrt(1 + y^2/delta^2)`` gives
     ``y = z / sqrt(1 - z^2/delta^2)`` (``z`` first scaled to ``max|z| = delta/2``).
     """
+    spec, p = resolve_loss(loss, loss_param)
+    if spec.name == "softmax_ce":
+        y0 = y0 - y0.mean(axis=1, keepdims=True)
     beta, *_ = np.linalg.lstsq(H, y0, rcond=None)
     z = y0 - H @ beta
-    spec, p = resolve_loss(loss, loss_param)
+    if spec.name == "softmax_ce":
+        K = z.shape[1]
+        return 1.0 / K + z * (0.5 / K / float(np.max(np.abs(z))))
     if spec.name == "logistic":
         return 2.0 * z / max(1.0, float(np.max(np.abs(2.0 * z))))
     if spec.name == "pseudo_huber":
@@ -227,6 +255,24 @@ def pack(model: YunResNet, views: dict[str, np.ndarray]) -> np.ndarray:
     ``'b1', ...`` with ``bias=True``): the layout stores them in that order."""
     return np.concatenate([np.asarray(views[name], dtype=np.float64).ravel()
                            for name in model.trainable])
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiOutputYunResNet(YunResNet):
+    """:class:`~resproof.nn.yun.YunResNet` with ``f = W h_L`` of ``outputs`` rows (for softmax
+    cross-entropy); everything else, the near-identity helpers included, is inherited."""
+
+    outputs: int = 2
+
+    @property
+    def resnest(self) -> ResNEst:
+        return ResNEst(ParamLayout(self.d_x, self.d_x, self.outputs, tuple(self.hidden)),
+                       self.activation, skip=self.skip)
+
+    def objective(self, X: Any, Y: Any, loss: str = "squared", **kw: Any) -> NetworkObjective:
+        Y = np.asarray(Y, dtype=np.float64).reshape(-1, self.outputs)
+        return self.resnest.objective(X, Y, loss, subset=self.trainable,
+                                      theta=self.full_theta(np.zeros(self.n_params)), **kw)
 
 
 def block_groups(model: YunResNet, radius: float) -> list[tuple[slice, float]]:

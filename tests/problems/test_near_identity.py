@@ -11,9 +11,11 @@ from resproof.nn.models import LinearPredictor
 from resproof.nn.yun import YunResNet
 from resproof.problems import linear
 from resproof.problems.near_identity import (
+    MultiOutputYunResNet,
     depth_constant,
     identity_gap_factor,
     last_features,
+    linear_norm,
     logistic_minimiser_norm_upper,
     logistic_risk_upper,
     near_identity_constant,
@@ -44,15 +46,28 @@ def test_gap_of_features_is_within_the_identity_factor():
                                model.resnest.predict(model.full_theta(t), X).ravel(), atol=1e-12)
 
 
-@pytest.mark.parametrize("loss", ["logistic", "pseudo_huber"])
+@pytest.mark.parametrize("loss", ["logistic", "pseudo_huber", "softmax_ce"])
 def test_zero_slope_targets_make_w_zero_critical(loss):
     rng = np.random.default_rng(2)
-    model = YunResNet(2, (2,), "tanh")
+    K = 3 if loss == "softmax_ce" else 1
+    model = MultiOutputYunResNet(2, (2,), "tanh", outputs=K) if K > 1 else \
+        YunResNet(2, (2,), "tanh")
     t = rng.standard_normal(model.n_params) * 0.5
-    t[-2:] = 0.0
+    t[-2 * K:] = 0.0
     X = rng.standard_normal((20, 2))
-    y = zero_slope_targets(loss, None, last_features(model, t, X), rng.standard_normal(20) + 1)
+    y0 = rng.standard_normal((20, K) if K > 1 else 20) + 1
+    y = zero_slope_targets(loss, None, last_features(model, t, X), y0)
+    if K > 1:
+        assert np.all(y > 0)
+        np.testing.assert_allclose(y.sum(axis=1), 1.0)
     assert np.linalg.norm(model.objective(X, y, loss).grad(t)) < 1e-14
+
+
+def test_linear_norm_of_softmax_minimiser_is_shift_free():
+    T = np.array([[1.0, 2.0], [3.0, 0.0], [2.0, 1.0]])
+    shifted = T + np.array([5.0, -1.0])
+    assert linear_norm("softmax_ce", T) == pytest.approx(linear_norm("softmax_ce", shifted))
+    assert linear_norm("logistic", np.array([[3.0, 4.0]])) == pytest.approx(5.0)
 
 
 def test_null_targets_are_exact_and_representable():

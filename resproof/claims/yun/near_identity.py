@@ -3,7 +3,9 @@
 Statement (claims.md, with resproof's reading of ``C``): for blocks
 ``h_l = h_{l-1} + phi_l(h_{l-1})``, ``phi_l(h) = V_l tanh(U_l h)``, each
 ``rho_l``-Lipschitz with ``phi_l(0) = 0`` and ``rho_l <= alpha / L``, and a convex
-``L_l``-Lipschitz loss, every critical point has ``R <= R_lin + C``,
+``L_l``-Lipschitz loss (logistic, pseudo-Huber, or softmax cross-entropy on
+``f = W h_L`` with 3 outputs, ``||t*||`` then the spectral norm of the row-centred
+minimiser), every critical point has ``R <= R_lin + C``,
 ``C = L_l ||t*|| (e^alpha - 1) E||x||`` (derivation:
 :mod:`resproof.problems.near_identity`; ``C`` does not depend on ``L``).
 
@@ -62,11 +64,13 @@ from ...nn.yun import YunResNet
 from ...problems import linear
 from ...problems.ball_map import BallParametrised
 from ...problems.near_identity import (
+    MultiOutputYunResNet,
     anchor_values,
     block_groups,
     depth_constant,
     identity_gap_factor,
     last_features,
+    linear_norm,
     logistic_minimiser_norm_upper,
     logistic_risk_upper,
     loss_lipschitz,
@@ -91,6 +95,9 @@ START_SCALE = 0.5
 MINIMIZE_ITERATIONS, NEWTON_ITERATIONS = 300, 60
 DEPTHS = {"quick": (1, 2, 4, 8), "standard": (1, 2, 4, 8, 16, 32), "deep": (1, 2, 4, 8, 16, 32)}
 CONTROL_DEPTHS = (1, 2)
+LIPSCHITZ_LOSSES = ("logistic", "pseudo_huber", "softmax_ce")
+#: Outputs of the softmax cross-entropy instances.
+SOFTMAX_CLASSES = 3
 #: Redraws of a control instance before it is called inconclusive.
 DRAW_ATTEMPTS = 20
 
@@ -120,10 +127,26 @@ def draw_data(rng: np.random.Generator, inst: NearIdentityInstance
     X = rng.standard_normal((inst.samples, inst.d_x))
     a = rng.standard_normal(inst.d_x)
     signal = np.tanh(2.0 * X @ a) + 0.1 * rng.standard_normal(inst.samples)
+    if inst.loss == "softmax_ce":
+        scores = 2.0 * np.tanh(X @ rng.standard_normal((inst.d_x, SOFTMAX_CLASSES)))
+        probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return X, 0.9 * probs / probs.sum(axis=1, keepdims=True) + 0.1 / SOFTMAX_CLASSES
     if inst.loss == "logistic":
         flip = rng.random(inst.samples) < 0.2
         return X, np.where((signal > 0) != flip, 1.0, -1.0)
     return X, signal
+
+
+def make_model(inst: NearIdentityInstance, depth: int) -> YunResNet:
+    """The network of ``inst`` at ``depth`` (``SOFTMAX_CLASSES`` outputs for softmax CE)."""
+    if inst.loss == "softmax_ce":
+        return MultiOutputYunResNet(inst.d_x, (inst.width,) * depth, inst.activation,
+                                    bias=inst.bias, outputs=SOFTMAX_CLASSES)
+    return YunResNet(inst.d_x, (inst.width,) * depth, inst.activation, bias=inst.bias)
+
+
+def _column(y: np.ndarray) -> np.ndarray:
+    return y if y.ndim == 2 else y[:, None]
 
 
 def _a_priori(inst: NearIdentityInstance, lip: float) -> list[Assumption]:
@@ -155,13 +178,9 @@ class NearIdentity(Claim):
               budget: Budget) -> TrialResult:
         rng = np.random.default_rng(seed)
         sub = int(rng.integers(2**31))
-        with threadpool_limits(1, user_api="blas"):
-            return self._trial(rng, sub, control, budget)
-
-    def _trial(self, rng, sub, control, budget) -> TrialResult:
         if control is None:
             inst = NearIdentityInstance(
-                depths=DEPTHS[budget.name], loss=str(rng.choice(["logistic", "pseudo_huber"])),
+                depths=DEPTHS[budget.name], loss=str(rng.choice(LIPSCHITZ_LOSSES)),
                 alpha=float(rng.choice([0.5, 1.0, 2.0])), seed=sub)
             return self.check(inst, budget)
         inst = NearIdentityInstance(
@@ -174,7 +193,14 @@ class NearIdentity(Claim):
     # ------------------------------------------------------------------ the claim
 
     def check(self, inst: NearIdentityInstance, budget: Budget) -> TrialResult:
-        """Decide the claim on ``inst``: searches at every depth, constructed points too."""
+        """Decide the claim on ``inst``: searches at every depth, constructed points too.
+
+        BLAS runs on one thread here: the dense ``eigh`` of every search step is small, and
+        threaded OpenBLAS on a busy machine made it ~90x slower (measured)."""
+        with threadpool_limits(1, user_api="blas"):
+            return self._check(inst, budget)
+
+    def _check(self, inst: NearIdentityInstance, budget: Budget) -> TrialResult:
         rng = np.random.default_rng(inst.seed)
         X, y = draw_data(rng, inst)
         lip = loss_lipschitz(inst.loss, None, y)
@@ -183,11 +209,11 @@ class NearIdentity(Claim):
         if not all(a.met for a in assumptions):
             return decide(None, assumptions=assumptions, evidence=evidence)
         try:
-            T, r_lin = linear.optimum(X, y[:, None], inst.loss)
+            T, r_lin = linear.optimum(X, _column(y), inst.loss)
         except SearchFailed as failed:
             evidence["R_lin"] = f"linear solve failed: {failed}"
             return decide(None, assumptions=assumptions, evidence=evidence)
-        t_norm = float(np.linalg.norm(T))
+        t_norm = linear_norm(inst.loss, T)
         mean_x = float(np.mean(np.linalg.norm(X, axis=1)))
         C = near_identity_constant(lip, t_norm, inst.alpha, mean_x)
         evidence.update({"R_lin": r_lin, "t_star_norm": t_norm, "mean_x_norm": mean_x, "C": C})
@@ -219,8 +245,9 @@ class NearIdentity(Claim):
         return decide(margin, assumptions=assumptions, searches=log, evidence=evidence)
 
     def _depth(self, inst, L, X, y, r_lin, C, t_norm, mean_x, lip, rng, budget, log):
-        model = YunResNet(inst.d_x, (inst.width,) * L, inst.activation, bias=inst.bias)
+        model = make_model(inst, L)
         obj = model.objective(X, y, inst.loss)
+        w_size = model.split(np.zeros(model.n_params))["Wout"].size
         act_lip = ACTIVATIONS[inst.activation].lipschitz
         act_lip = act_lip if math.isfinite(act_lip) else 1.0
         radius = math.sqrt(inst.budget_factor * inst.alpha / L * (1 - BUDGET_SLACK) / act_lip)
@@ -252,7 +279,7 @@ class NearIdentity(Claim):
                     worst = {"search": label, "kind": point.kind.value, "risk": point.loss,
                              "gap": gap, "max_rho": float(rhos.max()),
                              "identity_gap_factor": identity_gap_factor(rhos),
-                             "dR_dw_norm": float(np.linalg.norm(obj.grad(theta)[-inst.d_x:])),
+                             "dR_dw_norm": float(np.linalg.norm(obj.grad(theta)[-w_size:])),
                              "folded": any(s > math.pi / 2 for s in param.group_norms(
                                  point.theta)),
                              "theta": theta.tolist()}
@@ -268,9 +295,10 @@ class NearIdentity(Claim):
         for idx, _r in param.groups:
             z[idx] *= 1.2 / max(1e-300, float(np.linalg.norm(z[idx])))
         theta = param.theta(z)
-        theta[-inst.d_x:] = 0.0
+        theta[-model.split(theta)["Wout"].size:] = 0.0
+        shape = (X.shape[0], SOFTMAX_CLASSES) if inst.loss == "softmax_ce" else X.shape[0]
         yc = zero_slope_targets(inst.loss, None, last_features(model, theta, X),
-                                rng.standard_normal(X.shape[0]) + 1.0)
+                                rng.standard_normal(shape) + 1.0)
         objc = model.objective(X, yc, inst.loss)
         point = make_point(objc, theta, StopReason.CONVERGED)
         out: dict[str, Any] = {"kind": point.kind.value, "risk": point.loss,
@@ -278,12 +306,12 @@ class NearIdentity(Claim):
         if point.kind is PointKind.NOT_CRITICAL:
             return out
         try:
-            T, r_lin = linear.optimum(X, yc[:, None], inst.loss)
+            T, r_lin = linear.optimum(X, _column(yc), inst.loss)
         except SearchFailed:
             out["R_lin"] = "linear solve failed"
             return out
         lip = loss_lipschitz(inst.loss, None, yc)
-        C = near_identity_constant(lip, float(np.linalg.norm(T)), inst.alpha,
+        C = near_identity_constant(lip, linear_norm(inst.loss, T), inst.alpha,
                                    float(np.mean(np.linalg.norm(X, axis=1))))
         rhos = model.block_lipschitz(theta)
         out.update({"R_lin": r_lin, "C": C, "gap": point.loss - r_lin,

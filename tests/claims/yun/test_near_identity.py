@@ -39,6 +39,14 @@ def test_claim_holds_at_every_quick_depth_with_one_constant():
     assert worst["searches"]["failed_needed"] == 0
 
 
+@pytest.mark.parametrize("loss", ["logistic", "pseudo_huber", "softmax_ce"])
+def test_claim_holds_for_every_lipschitz_loss(loss):
+    inst = NearIdentityInstance(depths=(1, 2), samples=16, loss=loss, seed=5)
+    result = CLAIM.check(inst, QUICK)
+    assert result.verdict is Verdict.HOLDS
+    assert result.evidence["per_depth"][0]["constructed"]["kind"] != "not_critical"
+
+
 @pytest.mark.slow
 def test_claim_holds_up_to_depth_32():
     outcome = CLAIM.verify(trials=1, seed=0, budget="standard")
