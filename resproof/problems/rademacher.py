@@ -271,7 +271,9 @@ def estimate(cls: FrobeniusClass, X: np.ndarray, rng: np.random.Generator, *,
     blocks, H = pool_features(cls, X, rng, pool_signs, restarts, iterations)
     signs = all_signs(n) if enumerate_all else rng.choice([-1.0, 1.0], size=(mc_signs, n))
     values, best = sign_values(cls, H, signs)
-    details = {"pool_used": int(np.unique(best).size)}
+    details = {"pool_used": int(np.unique(best).size),
+               "max_block_norm_squared": max(float(np.sum(M[j] ** 2)) for U, V in blocks
+                                             for M in (U, V) for j in range(cls.depth))}
     if enumerate_all:
         needed = certify_above is None or values.mean() > certify_above
         lower = _enumeration_lower(cls, X, blocks, signs, best) if needed else float("nan")

@@ -133,7 +133,8 @@ class Rademacher(Claim):
             r2 = cls.exact_block_radius_squared()
             w_margin = 1.0 if Fraction(inst.w_radius) <= 1 else 1.0 - inst.w_radius
             if L > 1 or inst.block_radius is None:
-                block_margins.append(1.0 if r2 <= Fraction(1, L) else float(1 - r2 * L))
+                measured = est.details["max_block_norm_squared"] * L
+                block_margins.append(1.0 if r2 <= Fraction(1, L) else 1.0 - measured)
             rows.append({"L": L, "lower_estimate": est.value,
                          "certified_lower": None if math.isnan(est.lower) else est.lower,
                          "method": est.method, "sign_vectors": est.n_signs, "pool": est.pool,
@@ -145,8 +146,9 @@ class Rademacher(Claim):
                          "margin": margin, "refuted": margin < 0, "details": est.details})
         block = Assumption("||U_l||_F, ||V_l||_F <= 1/sqrt(L)",
                            min(block_margins) if block_margins else 1.0, None,
-                           "exact: every pool block has ||.||_F^2 <= r^2 (projection + exact "
-                           "check), margin 1 when r^2 <= 1/L, else 1 - L r^2")
+                           "every pool block has ||.||_F^2 <= r^2 exactly (projection + exact "
+                           "check); margin 1 when r^2 <= 1/L, else 1 - L max_pool ||.||_F^2 "
+                           "(measured on the pool, min over the depths)")
         assumptions = [Assumption("||w|| <= 1", w_margin, inst.w_radius,
                                   "w = r_w s/||s|| per sign vector; margin 1 when r_w <= 1")]
         broken: list[Assumption] = []
