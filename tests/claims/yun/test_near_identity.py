@@ -103,3 +103,13 @@ def test_no_anchor_control_on_an_anchored_instance_is_vacuous():
     inst = NearIdentityInstance(d_x=1, depths=(1,), width=1, samples=6, activation="relu",
                                 alpha=2.0**-8, seed=0)
     assert CLAIM.check_control(inst, "no-anchor").verdict is Verdict.VACUOUS
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"control": "nope"}, "control"), ({"max_depth": 0}, "max_depth"),
+    ({"max_samples": 1}, "max_samples")], ids=["control", "max-depth", "max-samples"])
+def test_strategy_rejects_bad_arguments(kwargs, field):
+    from resproof.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=field):
+        near_identity_instances(**kwargs)

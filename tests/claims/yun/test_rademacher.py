@@ -93,3 +93,13 @@ def test_constant_one_certified_by_concentration_for_many_samples():
     assert result.evidence["certification"].startswith("Hoeffding / empirical Bernstein")
     row = result.evidence["per_depth"][0]
     assert row["certified_lower"] > result.evidence["bound_upper"]
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"control": "nope"}, "control"), ({"max_depth": 0}, "max_depth"),
+    ({"max_samples": 0}, "max_samples")], ids=["control", "max-depth", "max-samples"])
+def test_strategy_rejects_bad_arguments(kwargs, field):
+    from resproof.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=field):
+        rademacher_instances(**kwargs)
