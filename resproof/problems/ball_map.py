@@ -13,17 +13,19 @@ It is a diffeomorphism of the open ball ``||a|| < pi/2`` onto the open ball of
 radius ``r``, and on the sphere ``||a|| = pi/2`` its radial derivative vanishes.
 So every critical point of ``R`` in the interior and every point of the boundary
 where ``R`` is stationary along the sphere (in particular every KKT point) is
-the image of a critical point of ``R o m``; and conversely every critical point
-of ``R o m`` is one of these (or lies where ``m`` folds, ``||a|| = k pi / 2``,
-which the claims record).  Unconstrained groups (``radius=None``) pass through.
+the image of a critical point of ``R o m``.  Conversely a critical point of
+``R o m`` maps to one of these wherever the Jacobian of ``m`` is singular only
+radially, i.e. everywhere except on the spheres ``||a|| = k pi``, ``k >= 1``
+(where ``m(a) = 0`` and ``J`` has rank one; ``||a|| > pi/2`` is recorded by the
+claims as a folded point).  Other groups of coordinates pass through unchanged.
 
 Derivatives, with ``s = ||a||``, ``p = q'/s``, ``u = p'/s``::
 
     J      = r (q I + p a a^T)                                   (symmetric)
     sum_i g_i d^2 m_i = r [p (g a^T + a g^T) + p (g.a) I + u (g.a) a a^T]
 
-so ``grad = J g``, ``H = J H_R J + T(g)`` and the HVP is two HVPs' worth of work
-less (one HVP of ``R`` plus block-diagonal terms).
+so ``grad = J g``, ``H = J H_R J + T(g)``, and an HVP costs one HVP of ``R`` plus
+block-diagonal terms.
 """
 
 from __future__ import annotations
