@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import InvalidInput, ResproofError
@@ -24,7 +24,7 @@ EXIT_OK, EXIT_REFUTED, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own usage errors: exit 2, one line
+    def error(self, message: str) -> NoReturn:  # argparse's own usage errors: exit 2, one line
         self.exit(EXIT_USAGE, f"resproof: error: {message}\n")
 
 

@@ -105,6 +105,9 @@ class HighPrecisionObjective(Protocol):
     def mp_hessian(self, theta: list) -> Any: ...
 
 
+#: A point or direction: a list (of floats, mpf or Fractions) or a float64 array.
+Vector = Sequence[Any] | np.ndarray
+
 @dataclasses.dataclass(frozen=True)
 class Certificate:
     """The outcome of a high-precision re-check.
@@ -167,7 +170,7 @@ class Refinement:
     null_dimension: int
 
 
-def refine_high_precision(hp: HighPrecisionObjective, theta: Sequence, *, dps: int = 50,
+def refine_high_precision(hp: HighPrecisionObjective, theta: Vector, *, dps: int = 50,
                           max_iterations: int = 40,
                           hessian_lipschitz: float | None = None) -> Refinement:
     """Chord Newton on ``N^perp`` in ``dps`` digits, with the distance bound (module docstring).
@@ -230,7 +233,7 @@ def _distance_bound(hp: HighPrecisionObjective, x: list, g: list, history: list[
                       converged and kantorovich, history, int(P - np.sum(nonnull)))
 
 
-def certify_critical_point(hp: HighPrecisionObjective, theta: Sequence,
+def certify_critical_point(hp: HighPrecisionObjective, theta: Vector,
                            quantity: Callable[[list], Any], threshold: Any, *, dps: int = 50,
                            hessian_lipschitz: float | None = None,
                            quantity_lipschitz: float | None = None,
@@ -291,7 +294,8 @@ def certify_critical_point(hp: HighPrecisionObjective, theta: Sequence,
     return Certificate(certified, float(margin), float(error), dps, "mpmath", details, refutes)
 
 
-def certify_negative_curvature(hp: HighPrecisionObjective, theta: Sequence, direction: Sequence,
+def certify_negative_curvature(hp: HighPrecisionObjective, theta: Vector,
+                               direction: Vector,
                                *, dps: int = 50, refine: bool = True,
                                hessian_lipschitz: float | None = None,
                                max_iterations: int = 40) -> Certificate:
@@ -338,7 +342,7 @@ def certify_negative_curvature(hp: HighPrecisionObjective, theta: Sequence, dire
     return Certificate(certified, float(-q), float(error), dps, "mpmath", details)
 
 
-def _certify_exact_critical(hp: Any, theta: Sequence, quantity: Callable, threshold: Any,
+def _certify_exact_critical(hp: Any, theta: Vector, quantity: Callable, threshold: Any,
                             refutes: Side) -> Certificate:
     x = [Fraction(t) for t in theta]
     g = [Fraction(t) for t in hp.exact_grad(x)]
@@ -360,7 +364,7 @@ def check_side(refutes: Any) -> Side:
     return refutes
 
 
-def _exact_rayleigh(H: Sequence[Sequence], v: Sequence) -> Fraction:
+def _exact_rayleigh(H: Sequence[Sequence], v: Vector) -> Fraction:
     v = [Fraction(t) for t in v]
     Hv = [sum((Fraction(h) * t for h, t in zip(row, v, strict=True)), Fraction(0)) for row in H]
     return sum((a * b for a, b in zip(v, Hv, strict=True)), Fraction(0)) / \
@@ -379,7 +383,7 @@ def _gradient_norm(quantity: Callable, x: list, dps: int) -> Any:
     return mpmath.sqrt(total)
 
 
-def _check_hp(hp: Any, theta: Sequence) -> None:
+def _check_hp(hp: Any, theta: Vector) -> None:
     if not isinstance(hp, HighPrecisionObjective):
         raise InvalidInput("hp_objective", "an object with n_params, mp_loss, mp_grad and "
                            "mp_hessian", hp)
@@ -387,7 +391,7 @@ def _check_hp(hp: Any, theta: Sequence) -> None:
         raise InvalidInput("theta", f"a vector of length {hp.n_params}", len(theta))
 
 
-def _is_exact(values: Sequence) -> bool:
+def _is_exact(values: Vector) -> bool:
     return all(isinstance(t, (Fraction, numbers.Integral)) and not isinstance(t, bool)
                for t in values)
 

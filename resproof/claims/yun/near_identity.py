@@ -405,13 +405,13 @@ def _draw_exact(rng: np.random.Generator, inst: NearIdentityInstance):
     for i in range(1, L + 1):
         U = rng.integers(-4, 5, (k, d)) / 4.0
         V = rng.integers(1, 9, (d, k)) / 2.0 if inst.bias else rng.integers(-4, 5, (d, k)) / 4.0
-        b = (2 + rng.integers(0, 4, k)) / 4.0 if inst.bias else None
+        b: np.ndarray | None = (2 + rng.integers(0, 4, k)) / 4.0 if inst.bias else None
         while _frobenius_product(U, V) >= limit ** 2:  # powers of two: everything stays dyadic
             U = U / 2.0
             if not inst.bias:
                 V = V / 2.0
         views[f"U{i}"], views[f"W{i}"] = U, V
-        if inst.bias:
+        if b is not None:
             views[f"b{i}"] = b
         blocks.append((U, V, b))
     return X, views, blocks

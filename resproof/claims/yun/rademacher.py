@@ -122,7 +122,8 @@ class Rademacher(Claim):
         rng = np.random.default_rng([inst.seed, 1])
         train, restarts, iterations = EFFORT[budget.name]
         rows, margins, certified = [], [], []
-        w_margin, block_margins = None, []
+        w_margin: float = 1.0
+        block_margins: list[float] = []
         for L in inst.depths:
             cls = FrobeniusClass(inst.d_x, L, inst.width, inst.w_radius, inst.block_radius)
             est = estimate(cls, X, rng, train_signs=train, restarts=restarts,
