@@ -54,8 +54,8 @@ def test_kill_and_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     args = [sys.executable, "-m", "resproof", "verify", "resnest.thm1:narrow", "--trials", "16",
             "--seed", "5", "--out", str(out)]
     results = out / rec.RESULTS
-    kills = 0
-    for stop_at in (2, 6):  # SIGKILL twice, mid-run, each after some records are written
+    # SIGKILL twice, mid-run, each after some records are written
+    for kills, stop_at in enumerate((2, 6)):
         log = tmp_path / f"stderr{kills}.txt"
         with open(log, "wb") as err:
             proc = subprocess.Popen(args + (["--resume"] if kills else []), cwd=ROOT,
@@ -68,12 +68,11 @@ def test_kill_and_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
             assert proc.poll() is None, log.read_text()
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-        kills += 1
     before = _lines(results)
     assert 6 <= len(before) < 16
     with open(results, "ab") as f:  # a torn last line, as a kill during write leaves it
         f.write(b'{"format":"resproof.record","format_version":1,"claim":"resn')
-    done = subprocess.run(args + ["--resume"], cwd=ROOT, env=_env(), capture_output=True,
+    done = subprocess.run([*args, "--resume"], cwd=ROOT, env=_env(), capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     after = _lines(results)  # every line parses: the torn one was cut away
@@ -113,7 +112,7 @@ def test_dask_local_cluster_gives_identical_records(reference: list[dict],
 
 
 def test_records_carry_what_a_reader_needs(tmp_path: Path) -> None:
-    _, records = sweep.run([("resnest.thm1", "narrow")], trials=2, seed=0, out=tmp_path)
+    sweep.run([("resnest.thm1", "narrow")], trials=2, seed=0, out=tmp_path)
     for record in _lines(tmp_path / rec.RESULTS):
         assert {"resproof", "seed", "budget", "verdict", "margin", "certified", "evidence",
                 "instance"} <= set(record)
