@@ -169,9 +169,9 @@ def _counterexample(claim: Any, control: str | None, record: dict[str, Any], pat
     blocks.append(Paragraph(
         f"Trial {record['trial']}, seed SeedSequence({seed['entropy']}, spawn_key="
         f"{tuple(seed['spawn_key'])}), budget {record['budget']}. Violated quantity: "
-        f"{quantity or 'the margin'} = {_num(record['margin'])} (< 0 violates the "
-        f"conclusion). Certified: {_show(record.get('certified'))}. Replay: `resproof replay "
-        f"{report_path.relative_to(path)}`."))
+        f"{quantity or 'see the evidence below'}; margin {_num(record['margin'])} (< 0: the "
+        f"conclusion is violated). Certified: {_show(record.get('certified'))}. Replay: "
+        f"`resproof replay {report_path.relative_to(path)}`."))
     scalars = [(k, _num(v)) for k, v in evidence.items()
                if isinstance(v, int | float | str) and not isinstance(v, bool)
                and len(str(v)) < 80]
