@@ -111,8 +111,10 @@ def run_task(task: Task) -> tuple[dict[str, Any], Any]:
         result = claim.run_trial(task.seed, task.trial, task.control, budget)
         record.update(verdict=result.verdict.value, margin=result.margin,
                       certified=result.certified, evidence=result.evidence)
-        with contextlib.suppress(Exception):  # the instance is for readers; never fatal
+        try:  # the instance is for readers: its failure is noted, never fatal
             instance = instance_of(claim, trial_sequence(task.seed, task.trial), task.control)
+        except Exception as exc:
+            record["instance_error"] = f"{type(exc).__name__}: {exc}"
     return to_jsonable(record), instance
 
 

@@ -137,3 +137,48 @@ def test_existing_sweep_without_resume_is_refused(tmp_path: Path) -> None:
     sweep.run([("resnest.thm1", None)], trials=1, out=tmp_path)
     with pytest.raises(InvalidInput, match="--resume"):
         sweep.run([("resnest.thm1", None)], trials=1, out=tmp_path)
+
+
+def test_sweep_outcomes_equal_verify_outcomes() -> None:
+    from resproof.claims import get
+
+    outcomes, _ = sweep.run([("resnest.thm1", "narrow"), ("yun.single-block", "no-skip")],
+                            trials=3, seed=4)
+    assert outcomes[0].to_json() == get("resnest.thm1").verify("narrow", 3, 4).to_json()
+    assert outcomes[1].to_json() == get("yun.single-block").verify("no-skip", 3, 4).to_json()
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    try:
+        done = subprocess.run([sys.executable, "-m", "resproof", "verify", "resnest.thm1:narrow",
+                               "--trials", "3", "--out", str(tmp_path / "a")], cwd=ROOT,
+                              env=_env(), stdout=subprocess.PIPE, stderr=slave, timeout=120)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    text = shown.decode(errors="replace")
+    assert "3/3" in text
+    assert "refuted=" in text
+    assert "inconclusive=" in text
+    assert "trial/s" in text or "s/trial" in text
+    quiet = subprocess.run([sys.executable, "-m", "resproof", "verify", "resnest.thm1:narrow",
+                            "--trials", "3", "--out", str(tmp_path / "b")], cwd=ROOT, env=_env(),
+                           capture_output=True, timeout=120)
+    assert quiet.stderr == b""  # stderr not a terminal: silent

@@ -146,9 +146,13 @@ def replay(path: str | os.PathLike[str]) -> Replay:
     reasons = []
     arrays = load_instance(doc, Path(path))
     if arrays is not None:
-        drawn = instance_of(claim, trial_sequence(seed, int(doc["trial"])), control)
-        if drawn is None or not _same_arrays(arrays, drawn.arrays):
-            reasons.append("the seed no longer draws the recorded instance")
+        try:
+            drawn = instance_of(claim, trial_sequence(seed, int(doc["trial"])), control)
+        except Exception as exc:  # a claim whose drawing changed: say so, do not crash
+            reasons.append(f"the instance could not be redrawn ({type(exc).__name__}: {exc})")
+        else:
+            if drawn is not None and not _same_arrays(arrays, drawn.arrays):
+                reasons.append("the seed no longer draws the recorded instance")
     if doc.get("unit", "trial") == "search":
         outcome = claim.verify(control=control, trials=doc.get("trials"), seed=seed,
                                budget=doc["budget"])
