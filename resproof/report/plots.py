@@ -76,10 +76,14 @@ def spectrum(eigenvalues: np.ndarray, title: str) -> bytes:
     fig, ax = plt.subplots(figsize=(5.5, 2.6))
     index = np.arange(len(eigenvalues))
     negative = eigenvalues < 0
-    ax.scatter(index[~negative], eigenvalues[~negative], s=8, color="tab:blue", label=">= 0")
-    ax.scatter(index[negative], eigenvalues[negative], s=12, color="tab:red", label="< 0")
-    scale = float(np.max(np.abs(eigenvalues))) if len(eigenvalues) else 1.0
-    ax.set_yscale("symlog", linthresh=max(scale * 1e-8, 1e-300))
+    if np.any(~negative):
+        ax.scatter(index[~negative], eigenvalues[~negative], s=8, color="tab:blue",
+                   label=">= 0")
+    if np.any(negative):
+        ax.scatter(index[negative], eigenvalues[negative], s=12, color="tab:red", label="< 0")
+    scale = float(np.max(np.abs(eigenvalues))) if len(eigenvalues) else 0.0
+    if scale > 0:  # symlog: linear within 1e-8 of the largest |eigenvalue|
+        ax.set_yscale("symlog", linthresh=scale * 1e-8)
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("index", fontsize=8)
