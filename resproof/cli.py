@@ -6,7 +6,9 @@ unexpected (a control that survived, an inconclusive search, an internal
 error).  When a claim is refuted *and* something else is unexpected, 3 wins:
 a checker with a surviving control cannot be trusted to refute.
 
-``--json`` prints exactly one JSON document on stdout.
+``--json`` prints exactly one JSON document on stdout.  ``replay`` exits 0 when
+the counterexample is reproduced and 1 when it is not.  ``verify`` runs through
+:mod:`resproof.sweep` when asked for records, resume, workers or a scheduler.
 """
 
 from __future__ import annotations
