@@ -122,10 +122,11 @@ def _claim_section(claim: Any, control: str | None, rows: list[dict[str, Any]],
     if table is not None:
         blocks += [Paragraph("Assumption margins over the trials (> 0: met):"), table]
     refuted = [r for r in rows if r["verdict"] == Verdict.REFUTED.value]
-    if refuted:
-        worst = min(refuted, key=lambda r: float(r["margin"]))
+    if refuted:  # the worst certified refutation, else the worst one
+        certified = [r for r in refuted if r.get("certified")]
+        worst = min(certified or refuted, key=lambda r: float(r["margin"]))
         blocks += _counterexample(claim, control, worst, path, budget, plots_wanted,
-                                  len(refuted))
+                                  len(refuted), len(certified))
     return blocks
 
 
@@ -151,12 +152,15 @@ def _assumption_table(rows: Sequence[dict[str, Any]]) -> Table | None:
 
 
 def _counterexample(claim: Any, control: str | None, record: dict[str, Any], path: Path,
-                    budget: Any, plots_wanted: bool, count: int) -> list[Block]:
+                    budget: Any, plots_wanted: bool, count: int, certified: int
+                    ) -> list[Block]:
     from ..claims.base import trial_sequence
     from .witnesses import landscape_of
 
     seed = record["seed"]
-    blocks: list[Block] = [Heading(3, f"Counterexample (worst of {count} refuted trials)")]
+    which = "certified" if record.get("certified") else "uncertified (none certified)"
+    blocks: list[Block] = [Heading(3, f"Counterexample: the worst {which} of {count} refuted "
+                                      f"trials ({certified} certified)")]
     landscape, why = None, ""
     if plots_wanted and record.get("unit", "trial") == "trial":
         landscape, why = landscape_of(claim, trial_sequence(int(seed["entropy"]),
@@ -228,7 +232,7 @@ def _instance_blocks(record: dict[str, Any], path: Path) -> list[Block]:
         Paragraph(f"Instance{where}: arrays "
                   + ", ".join(f"{k} {tuple(a.shape)} {a.dtype}" for k, a in arrays.items())
                   + "; model:"),
-        Code(json.dumps(inst["model"], indent=1)),
+        Code("\n".join(f"{key}: {json.dumps(value)}" for key, value in inst["model"].items())),
     ]
     small = {k: a for k, a in arrays.items() if a.size <= 16}
     if small:

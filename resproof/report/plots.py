@@ -47,9 +47,12 @@ def margin_histogram(margins: Sequence[float | None], verdicts: Sequence[str],
     values = [(float(m), v) for m, v in zip(margins, verdicts, strict=True) if m is not None]
     if values:
         data = np.array([m for m, _ in values])
-        edges = np.histogram_bin_edges(data, bins=min(30, max(5, len(data))))
-        if edges[0] == edges[-1]:
-            edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
+        low, high = float(data.min()), float(data.max())
+        if high - low <= 1e-9 * max(abs(low), abs(high)):  # one value: a visible bin around it
+            half = 0.5 * max(abs(high), 1e-300)
+            edges = np.linspace(high - half, high + half, 6)
+        else:
+            edges = np.histogram_bin_edges(data, bins=min(30, max(5, len(data))))
         for verdict, colour in colours.items():
             chosen = [m for m, v in values if v == verdict]
             if chosen:
