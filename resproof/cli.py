@@ -6,7 +6,9 @@ unexpected (a control that survived, an inconclusive search, an internal
 error).  When a claim is refuted *and* something else is unexpected, 3 wins:
 a checker with a surviving control cannot be trusted to refute.
 
-``--json`` prints exactly one JSON document on stdout.
+``--json`` prints exactly one JSON document on stdout.  ``replay`` exits 0 when
+the counterexample is reproduced and 1 when it is not.  ``verify`` runs through
+:mod:`resproof.sweep` when asked for records, resume, workers or a scheduler.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     p.add_argument("--budget", default="quick", help="quick | standard | deep")
     p.add_argument("--json", action="store_true")
+    _add_sweep_options(p)
 
     p = sub.add_parser("neurons", help="exact minimum square-neuron counts of a quadratic")
     p.add_argument("polynomial", help='e.g. "x1**2 + 3*x1*x2 - x3 + 1/2"')
@@ -58,7 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time the bench-spec figures")
     p.add_argument("--size", default="S", help="S | M | L")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("report", help="Markdown or HTML report of a sweep directory")
+    p.add_argument("directory", metavar="DIR", help="a directory written by verify --out")
+    p.add_argument("--html", action="store_true", help="self-contained HTML (default Markdown)")
+    p.add_argument("--out", metavar="FILE", help="default DIR/report.md or DIR/report.html")
+
+    p = sub.add_parser("replay", help="rebuild a counterexample and rerun its check")
+    p.add_argument("report_json", metavar="REPORT.json")
+    p.add_argument("--json", action="store_true")
     return parser
+
+
+def _add_sweep_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", metavar="DIR",
+                   help="record every trial in DIR/results.jsonl (fsynced per trial)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the sweep recorded in --out DIR (same arguments)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="parallel worker processes (Dask LocalCluster when installed)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the trials on the Dask scheduler at ADDRESS")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,6 +181,8 @@ def _verify(args: argparse.Namespace) -> int:
         plan.append((claim.id, control))
     for claim_id, control in plan:  # validate everything before the first (slow) run
         get(claim_id).validate(control, args.trials, args.seed, budget)
+    if _sweeping(args):
+        return _finish_verify(args, _sweep(args, plan, budget))
     outcomes = []
     for claim_id, control in plan:
         outcome = get(claim_id).verify(control=control, trials=args.trials, seed=args.seed,
@@ -167,6 +192,11 @@ def _verify(args: argparse.Namespace) -> int:
             print(_outcome_line(outcome), flush=True)
             for line in counterexample_lines(outcome):
                 print(line, flush=True)
+    return _finish_verify(args, outcomes)
+
+
+def _finish_verify(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
+    """Print the summary (or the JSON document) and return the exit status."""
     status = exit_status(outcomes)
     if args.json:
         print(dumps({"outcomes": [o.to_json() for o in outcomes], "exit_status": status},
@@ -177,6 +207,46 @@ def _verify(args: argparse.Namespace) -> int:
               f" {len(unexpected)} not" + (": " + ", ".join(o.label for o in unexpected)
                                             if unexpected else ""))
     return status
+
+
+def _sweeping(args: argparse.Namespace) -> bool:
+    return bool(args.out or args.resume or args.scheduler or args.workers != 1)
+
+
+def _sweep(args: argparse.Namespace, plan: list[tuple[str, str | None]],
+           budget: Any) -> list[Outcome]:
+    """verify through :mod:`resproof.sweep` (records, workers, Dask, resume)."""
+    from .sweep import run
+
+    outcomes, _ = run(plan, trials=args.trials, seed=args.seed, budget=budget, out=args.out,
+                      resume=args.resume, workers=args.workers, scheduler=args.scheduler,
+                      progress=not args.json)
+    if not args.json:
+        for outcome in outcomes:
+            print(_outcome_line(outcome), flush=True)
+            for line in counterexample_lines(outcome):
+                print(line, flush=True)
+    return outcomes
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    print(write_report(args.directory, html=args.html, out=args.out))
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .report.counterexample import replay
+
+    result = replay(args.report_json)
+    if args.json:
+        print(dumps({"reproduced": result.reproduced, "claim": result.claim,
+                     "control": result.control, "recorded": result.recorded,
+                     "now": result.now, "reasons": list(result.reasons)}, indent=1))
+    else:
+        print(result.line())
+    return EXIT_OK if result.reproduced else EXIT_REFUTED
 
 
 def exit_status(outcomes: Sequence[Outcome]) -> int:
@@ -286,7 +356,8 @@ def _bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"list": _list, "verify": _verify, "neurons": _neurons, "bench": _bench}
+_COMMANDS = {"list": _list, "verify": _verify, "neurons": _neurons, "bench": _bench,
+             "report": _report, "replay": _replay}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ FORBIDDEN = {
     "nn": {"landscape", "problems", "claims", "sweep", "report", "cli"},
     "landscape": {"nn", "problems", "claims", "sweep", "report", "cli"},
     "problems": {"claims", "sweep", "report", "cli"},
+    "claims": {"sweep", "report", "cli"},
     "symbolic": {"nn", "landscape", "problems", "claims", "sweep", "report", "cli"},
 }
 

@@ -5,7 +5,16 @@ seed, checks the assumptions (failing -> ``vacuous``), runs the searches
 (not converged -> ``inconclusive``) and compares the bounded quantity
 (violated -> ``refuted``).  ``Claim.verify`` spawns one independent
 :class:`numpy.random.SeedSequence` per trial from the root seed, so the same
-seed gives the same trials whatever runs them, and aggregates.
+seed gives the same trials whatever runs them, and aggregates.  Trial ``t``
+of root seed ``s`` draws from ``SeedSequence(s, spawn_key=(t,))``
+(:func:`trial_sequence`, the ``t``-th child of ``SeedSequence(s).spawn(n)``), so a
+sweep may run any trial alone, in any process (:meth:`Claim.run_trial`).
+
+Two optional hooks let sweeps and reports show more than the evidence:
+:meth:`Claim.instance` (the drawn instance as plain data, written to
+``results.jsonl`` and to a counterexample's ``REPORT.json``) and
+:meth:`Claim.landscape` (the objective and the point that decided the trial, for
+the spectrum and slice plots).
 
 Controls are variants with an assumption dropped or the conclusion made
 stronger; each is expected to be refuted.
@@ -34,6 +43,39 @@ class Control:
 
     name: str
     summary: str
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceData:
+    """An instance as plain data another tool can rebuild with numpy alone.
+
+    ``model`` is JSON (family, sizes, activation, loss, parameter layout in
+    order); ``arrays`` maps names to float or int arrays (``X``, ``Y``, ``theta``...).
+    """
+
+    model: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class Landscape:
+    """The loss a trial decided on and its deciding point, for plots.
+
+    ``objective`` follows the Objective protocol (``loss``, ``grad``, ``hvp``,
+    ``hessian`` on a flat vector); ``theta`` is the critical point; ``quantity``
+    names the compared quantity; ``direction`` (optional) is one that moves it
+    (the plots use the negative-curvature direction when there is one).
+    """
+
+    objective: Any
+    theta: np.ndarray
+    quantity: str = ""
+    direction: np.ndarray | None = None
+
+
+def trial_sequence(seed: int, index: int) -> np.random.SeedSequence:
+    """The seed of trial ``index`` of root ``seed``: ``SeedSequence(seed).spawn(n)[index]``."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,17 +230,35 @@ class Claim:
         """Draw one instance from ``seed`` and decide it."""
         raise NotImplementedError(f"{type(self).__name__} implements neither trial nor verify")
 
+    @property
+    def runs_trials(self) -> bool:
+        """True when the claim is decided trial by trial (it implements :meth:`trial`);
+        False for claims that override :meth:`verify` with one property search."""
+        return type(self).trial is not Claim.trial
+
+    def run_trial(self, seed: int, index: int, control: str | None,
+                  budget: Budget) -> TrialResult:
+        """Trial ``index`` of root ``seed``, with its seed recorded as ``[seed, index]``."""
+        result = self.trial(trial_sequence(seed, index), control, budget)
+        if result.seed is None:
+            result = dataclasses.replace(result, seed=[seed, index])
+        return result
+
+    def instance(self, seed: np.random.SeedSequence, control: str | None
+                 ) -> InstanceData | None:
+        """The instance :meth:`trial` draws from ``seed``, as plain data (optional hook)."""
+        return None
+
+    def landscape(self, seed: np.random.SeedSequence, control: str | None,
+                  budget: Budget) -> Landscape | None:
+        """The objective and deciding point of the trial at ``seed`` (optional hook)."""
+        return None
+
     def verify(self, control: str | None = None, trials: int | None = None, seed: int = 0,
                budget: str | Budget = "quick") -> Outcome:
         """Run ``trials`` independent trials and aggregate them into an :class:`Outcome`."""
         control, n, seed, plan = self.validate(control, trials, seed, budget)
-        sequences = np.random.SeedSequence(seed).spawn(n)
-        results = []
-        for sequence in sequences:
-            result = self.trial(sequence, control, plan)
-            if result.seed is None:
-                result = dataclasses.replace(result, seed=[seed, *sequence.spawn_key])
-            results.append(result)
+        results = [self.run_trial(seed, index, control, plan) for index in range(n)]
         return self.outcome(control, results, seed, plan)
 
     def validate(self, control: str | None, trials: int | None, seed: int,
