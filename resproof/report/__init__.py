@@ -18,7 +18,7 @@ def write_report(directory: str | os.PathLike[str], html: bool = False,
     from . import document, markdown
     from . import html as html_report
 
-    blocks = document.build(directory, plots_wanted=plots)
+    blocks = document.build(Path(directory), plots_wanted=plots)
     target = Path(out) if out is not None else Path(directory) / (
         "report.html" if html else "report.md")
     text = html_report.render(blocks) if html else markdown.render(blocks, target)

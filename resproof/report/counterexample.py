@@ -59,7 +59,8 @@ def write(record: dict[str, Any], directory: Path, sweep_dir: Path, quantity: st
     instance = None
     arrays = rec.instance_arrays(record, sweep_dir)
     if arrays is not None:
-        np.savez(directory / NPZ, **arrays)
+        named: dict[str, Any] = dict(arrays)  # savez's stub types **kwds like allow_pickle
+        np.savez(directory / NPZ, **named)
         instance = {"model": record["instance"]["model"], "npz": NPZ, "names": sorted(arrays)}
     evidence = record.get("evidence") or {}
     doc = {"format": REPORT_FORMAT, "format_version": REPORT_VERSION, "resproof": __version__,

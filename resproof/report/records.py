@@ -77,7 +77,8 @@ def instance_json(instance: Any, directory: Path, name: str) -> dict[str, Any] |
     folder.mkdir(exist_ok=True)
     path = folder / f"{name}.npz"
     tmp = folder / f"{name}.tmp.npz"
-    np.savez(tmp, **arrays)
+    named: dict[str, Any] = dict(arrays)  # savez's stub types **kwds like allow_pickle
+    np.savez(tmp, **named)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)

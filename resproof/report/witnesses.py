@@ -110,6 +110,8 @@ def _yun_landscape(seed: np.random.SeedSequence, control: str | None,
     model, X, y, _ = _yun_problem(seed, control)
     evidence = get("yun.single-block").trial(seed, control, budget).evidence
     row = evidence.get("worst") if control is None else evidence
+    if not isinstance(row, dict):
+        raise RuntimeError("the trial recorded no deciding point")
     theta = np.asarray(row["theta"], dtype=np.float64)
     objective = model.objective(X, y)
     risk = objective.loss(theta)
