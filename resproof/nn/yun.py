@@ -122,7 +122,10 @@ class YunResNet:
     def near_identity(self, t: Any, alpha: float) -> np.ndarray:
         """``t`` with each block over the bound scaled into it: ``U_l, V_l`` both times
         ``sqrt(c_l)``, ``c_l = (alpha / L) / rho_l`` (so ``rho_l = alpha / L`` up to a
-        few ulps below it); blocks within the bound are unchanged (so it is idempotent)."""
+        few ulps below it); blocks within the bound are unchanged (so it is idempotent).
+        The 2-norms are recomputed after scaling and the block shrunk again while
+        rounding left it above the bound, so :meth:`is_near_identity` always accepts
+        the result."""
         alpha = check_real("alpha", alpha, positive=True)
         if not math.isfinite(ACTIVATIONS[self.activation].lipschitz):
             raise InvalidInput("activation", "a globally Lipschitz activation for the "
@@ -130,11 +133,13 @@ class YunResNet:
         views = self.split(t)
         limit = alpha / self.depth
         bound = limit * (1.0 - 4.0 * np.finfo(float).eps)
+        lip = ACTIVATIONS[self.activation].lipschitz
         for i, rho in enumerate(self.block_lipschitz(t), start=1):
-            if rho > limit:
+            while rho > limit:
                 root = math.sqrt(bound / rho)
                 views[f"U{i}"] = views[f"U{i}"] * root
                 views[f"W{i}"] = views[f"W{i}"] * root
+                rho = lip * np.linalg.norm(views[f"W{i}"], 2) * np.linalg.norm(views[f"U{i}"], 2)
         return self._from_views(views)
 
     # ---------------------------------------------------------------- Rademacher

@@ -104,3 +104,14 @@ def test_yun_instances_with_biases_round_trip(tmp_path):
     back = load_model_instance(tmp_path / "yun.npz")
     assert back.model == inst.model
     assert back.objective().loss(back.theta) == inst.objective().loss(inst.theta)
+
+
+@pytest.mark.parametrize(("d", "k"), [(2, 2), (4, 8)])
+def test_near_identity_output_is_always_accepted_at_depth_32(d, k):
+    """Rounding in the rescaled 2-norms once left blocks 1-2 ulps above alpha / L (seeds
+    4 and 3, 8 here, measured before the fix)."""
+    model = YunResNet(d, (k,) * 32, "tanh")
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        t = model.near_identity(rng.standard_normal(model.n_params), 1.0)
+        assert model.is_near_identity(t, 1.0)
