@@ -114,13 +114,16 @@ def resnest_specs(*, min_blocks: int = 1, max_blocks: int = 2, max_n_in: int = 2
                   max_bottleneck: int = 2, max_n_out: int = 2, min_samples: int = 24,
                   max_samples: int = 40, activations: tuple[str, ...] | None = None,
                   losses: tuple[str, ...] | None = None, wide: bool = True,
-                  max_width: int = 1, constant_input: bool = False) -> st.SearchStrategy[Any]:
+                  max_width: int = 1, constant_input: bool = False,
+                  dead_blocks: bool = False) -> st.SearchStrategy[Any]:
     """:class:`~resproof.claims.resnest._cases.NetSpec` values.
 
     ``wide=True``: ``M = max(N_in + (L - 1) K, N_o) + extra`` (``extra`` in ``{0, 1}``),
     so A3 holds and A4 can; ``wide=False``: ``M`` in ``[1, max_width]`` (a narrow
     stream, for controls).  ``losses`` default to the convex losses of A2,
     ``activations`` to tanh, softplus and quadratic; ``softmax_ce`` forces ``N_o >= 2``.
+    ``constant_input`` makes the last input coordinate 1; ``dead_blocks`` draws a block
+    ``i`` in ``0..L`` whose ``U_i = 0`` (``v_i`` constant; 0: none).
     Shrinks towards one block, ``N_in = K = N_o = 1``, the narrowest width and
     ``min_samples`` samples.
     """
@@ -144,13 +147,13 @@ def resnest_specs(*, min_blocks: int = 1, max_blocks: int = 2, max_n_in: int = 2
         check_choice("losses", name, ("squared", "logistic", "pseudo_huber", "softmax_ce",
                                       "welsch"))
     return _resnest_specs(lo, hi, max_n_in, max_bottleneck, max_n_out, s_lo, s_hi, acts, ls,
-                          wide, max_width, constant_input)
+                          wide, max_width, constant_input, dead_blocks)
 
 
 @st.composite
 def _resnest_specs(draw: Any, lo: int, hi: int, max_n_in: int, max_k: int, max_n_out: int,
                    s_lo: int, s_hi: int, acts: tuple[str, ...], losses: tuple[str, ...],
-                   wide: bool, max_width: int, constant_input: bool) -> Any:
+                   wide: bool, max_width: int, constant_input: bool, dead: bool) -> Any:
     from .claims.resnest._cases import NetSpec, wide_width
 
     L = draw(st.integers(lo, hi), label="blocks")
@@ -165,7 +168,8 @@ def _resnest_specs(draw: Any, lo: int, hi: int, max_n_in: int, max_k: int, max_n
         width = draw(st.integers(1, max_width), label="width")
     return NetSpec(n_in, width, k, L, n_out, draw(st.integers(s_lo, s_hi), label="samples"),
                    draw(st.sampled_from(acts), label="activation"), loss,
-                   draw(st.integers(0, 2**31 - 1), label="seed"), constant_input)
+                   draw(st.integers(0, 2**31 - 1), label="seed"), constant_input,
+                   draw(st.integers(0, L), label="dead_block") if dead else 0)
 
 
 def densenest_specs(*, min_blocks: int = 1, max_blocks: int = 2, max_n_in: int = 2,

@@ -16,20 +16,26 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
+from ..landscape.points import GTOL
 from .linear import optimum
 
 
 def augmented_solution(features: list[np.ndarray], Y: np.ndarray, loss: str = "squared",
-                       loss_param: float | None = None) -> tuple[np.ndarray, float]:
+                       loss_param: float | None = None, *,
+                       gtol: float = GTOL) -> tuple[np.ndarray, float]:
     """``(H*, min A)`` over the stacked features (``H*`` is ``N_o x sum K_i``); raises
-    :class:`~resproof.errors.SearchFailed` when the convex solve does not converge."""
-    return optimum(np.hstack(features), Y, loss, loss_param)
+    :class:`~resproof.errors.SearchFailed` when the convex solve does not converge.
+
+    ``gtol`` is the landscape engine's default relative gradient ``1e-10``: stacked
+    features are often rank deficient (a dead block, ``v_0`` and a linear ``v_i``), and
+    there the solve stalls near ``1e-12`` on rounding."""
+    return optimum(np.hstack(features), Y, loss, loss_param, gtol=gtol)
 
 
 def prefix_optima(features: list[np.ndarray], Y: np.ndarray, loss: str = "squared",
-                  loss_param: float | None = None) -> list[float]:
+                  loss_param: float | None = None, *, gtol: float = GTOL) -> list[float]:
     """``[min A(H_0, 0..), min A(H_0, H_1, 0..), ..., min A(H_0..H_L)]``."""
-    return [augmented_solution(features[:i + 1], Y, loss, loss_param)[1]
+    return [augmented_solution(features[:i + 1], Y, loss, loss_param, gtol=gtol)[1]
             for i in range(len(features))]
 
 

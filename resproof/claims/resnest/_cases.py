@@ -30,7 +30,8 @@ A4_TOL = 1e-8
 @dataclasses.dataclass(frozen=True)
 class NetSpec:
     """Sizes ``(N_in, M, K, L, N_o, N)``, activation, loss and the data/weights seed.
-    ``constant_input`` makes the last input coordinate the constant 1 (a bias)."""
+    ``constant_input`` makes the last input coordinate the constant 1 (a bias);
+    ``dead_block = i > 0`` sets ``U_i = 0`` (``v_i = s(b_i)`` constant on the sample)."""
 
     n_in: int
     width: int
@@ -42,6 +43,7 @@ class NetSpec:
     loss: str = "squared"
     seed: int = 0
     constant_input: bool = False
+    dead_block: int = 0
 
     def sizes(self) -> dict[str, int]:
         return {"N_in": self.n_in, "M": self.width, "K": self.bottleneck, "L": self.blocks,
@@ -91,7 +93,10 @@ def build(spec: NetSpec) -> Case:
     if spec.constant_input:
         X[:, -1] = 1.0
     Y = targets(rng, X, spec.n_out, spec.loss)
-    return Case(spec, model, X, Y, random_theta(rng, model))
+    theta = random_theta(rng, model)
+    if 0 < spec.dead_block <= spec.blocks:
+        model.layout.views(theta)[f"U{spec.dead_block}"][...] = 0.0
+    return Case(spec, model, X, Y, theta)
 
 
 def random_theta(rng: np.random.Generator, model: ResNEst) -> np.ndarray:
@@ -114,7 +119,7 @@ def random_spec(rng: np.random.Generator, *, n_in: tuple[int, int] = (1, 2),
                 n_out: tuple[int, int] = (1, 2), extra_width: tuple[int, int] = (0, 1),
                 samples: tuple[int, int] = (24, 40), activations=SMOOTH_ACTIVATIONS,
                 losses=CONVEX_LOSSES, wide: bool = True, width: tuple[int, int] = (1, 1),
-                constant_input: bool = False) -> NetSpec:
+                constant_input: bool = False, dead_blocks: bool = False) -> NetSpec:
     """A spec over the ranges of :func:`resproof.strategies.resnest_specs` (same rules)."""
     def pick(r):
         return int(rng.integers(r[0], r[1] + 1))
@@ -125,6 +130,7 @@ def random_spec(rng: np.random.Generator, *, n_in: tuple[int, int] = (1, 2),
         "n_out": max(pick(n_out), 2 if loss == "softmax_ce" else 1), "samples": pick(samples),
         "activation": str(activations[int(rng.integers(len(activations)))]), "loss": loss,
         "seed": int(rng.integers(2**31)), "constant_input": constant_input}
+    spec["dead_block"] = int(rng.integers(0, spec["blocks"] + 1)) if dead_blocks else 0
     spec["width"] = (wide_width(spec["n_in"], spec["bottleneck"], spec["blocks"],
                                 spec["n_out"]) + pick(extra_width)) if wide else pick(width)
     return NetSpec(**spec)

@@ -27,6 +27,7 @@ import mpmath
 import numpy as np
 
 from ...errors import SearchFailed
+from ...landscape.points import GTOL
 from ...nn.models import DenseNEst
 from ...problems.full import mp_sample_loss
 from ...problems.linear import optimum
@@ -112,7 +113,7 @@ class Proposition3(Claim):
             return decide(None, assumptions=assumptions, evidence=evidence)
         log = SearchLog()
         try:
-            T, r_lin = optimum(X, Y, d["loss"])
+            T, r_lin = optimum(X, Y, d["loss"], gtol=GTOL)
         except SearchFailed as exc:
             log_failed_solve(log, "R_lin convex solve", exc)
             return decide(None, assumptions=assumptions, searches=log, evidence=evidence)
