@@ -55,20 +55,30 @@ def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: 
     """A local minimiser of (P_phi) (``W_L, W_{L+1}``, ``phi`` frozen at ``theta``) from
     ``start`` (default: ``theta``'s own); returns the point and its risk.
 
-    Squared loss: variable projection on the Gram statistics
-    (:func:`resproof.problems.pphi_solve.local_minimum`), the risk from the residuals;
-    other losses: trust-region Newton on the network's restricted objective.  Both
-    count the ``(M - N_o) K_L`` zero modes of ``W_{L+1} -> W_{L+1}`` on ``ker``.
+    Squared loss with ``x_{L-1}`` of full column rank: variable projection on the Gram
+    statistics (:func:`resproof.problems.pphi_solve.local_minimum`), the risk from the
+    residuals; otherwise (other losses, or ``x_{L-1}`` rank deficient, e.g. ``L = 1`` with
+    ``M > N_in``, where variable projection diverges) trust-region Newton on the network's
+    restricted objective.
+
+    Zero modes: the risk depends on ``(W_L, W_{L+1})`` only through
+    ``(W_{L+1} restricted to span x_{L-1}, W_{L+1} W_L)``, ``N_o (r + K)`` numbers with
+    ``r = rank x_{L-1}``, so its fibres have dimension
+    ``M K + N_o M - N_o (r + K) = (M - N_o) K + N_o (M - r)``: the symmetry modes counted.
     """
     from ...problems.pphi import PphiObjective
     from ...problems.pphi_solve import local_minimum
 
     lay = model.layout
-    modes = max(lay.width - lay.n_out, 0) * lay.block_widths[-1]
-    n = lay.width * lay.block_widths[-1] + lay.n_out * lay.width
+    M, K, n_o = lay.width, lay.block_widths[-1], lay.n_out
+    n = M * K + n_o * M
     t0 = theta[-n:] if start is None else start
-    if loss == "squared":
-        *features, x_prev = model.features(theta, X)
+    *features, x_prev = model.features(theta, X)
+    sv = np.linalg.svd(x_prev, compute_uv=False)
+    rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size and sv[0] > 0 else 0
+    full_rank = rank == M
+    modes = max(M - n_o, 0) * K + n_o * (M - rank)
+    if loss == "squared" and full_rank:
         p = PphiObjective(x_prev, features[-1], Y)
         point = log.add(label, local_minimum(p, t0, symmetry_modes=modes,
                                              max_iterations=max_iterations))
