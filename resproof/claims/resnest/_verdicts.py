@@ -30,14 +30,16 @@ def logged_minimum(log: SearchLog, label: str, objective: Any, theta0: np.ndarra
                    gtol: float = 1e-10) -> CriticalPoint:
     """``minimize`` from ``theta0`` by Steihaug CG (long steps on ill-conditioned
     features), continued by the exact dense subproblem from where it stopped if it did
-    not converge; both recorded in ``log`` (the continuation is the needed one)."""
+    not converge (at most ``max_iterations // 5`` iterations: a polish, each step costs
+    a dense Hessian); both recorded in ``log`` (the continuation is the needed one)."""
     point = minimize(objective, np.asarray(theta0, dtype=np.float64), gtol=gtol,
                      max_iterations=max_iterations, symmetry_modes=symmetry_modes,
                      method="cg")
     if point.converged:
         return log.add(label, point)
     log.add(f"{label} (CG)", point, needed=False)
-    point = minimize(objective, point.theta, gtol=gtol, max_iterations=max_iterations,
+    point = minimize(objective, point.theta, gtol=gtol,
+                     max_iterations=max(1, max_iterations // 5),
                      symmetry_modes=symmetry_modes, method="dense")
     return log.add(f"{label} (continued, dense)", point)
 

@@ -35,7 +35,17 @@ from ...problems.linear import optimum
 from ...profiles import Budget
 from ...results import TrialResult
 from ..base import Claim, Control, SearchLog, decide
-from ._cases import NetSpec, a2, a3, a4, base_evidence, build, random_spec, relative
+from ._cases import (
+    FULL_ACTIVATIONS,
+    NetSpec,
+    a2,
+    a3,
+    a4,
+    base_evidence,
+    build,
+    random_spec,
+    relative,
+)
 from ._verdicts import log_failed_solve, logged_minimum, minimum_like, point_evidence, usable_margin
 from .linear_unpredictability import uniqueness
 
@@ -96,7 +106,8 @@ class Corollary2(Claim):
                                activations=("identity",), losses=("squared",),
                                constant_input=True)
         else:
-            spec = random_spec(rng, blocks=(1, 2), bottleneck=(1, 1))
+            spec = random_spec(rng, n_in=(2, 3), blocks=(1, 2), bottleneck=(1, 1),
+                               activations=FULL_ACTIVATIONS)
         return self.check(spec, control, budget)
 
     def check(self, spec: NetSpec, control: str | None, budget: Budget) -> TrialResult:
