@@ -62,3 +62,12 @@ def test_dense_forward_is_the_concatenation():
     X = rng.standard_normal((5, 2))
     np.testing.assert_allclose(dense_forward(t, X, 2, (1, 2), 1, "tanh"), model.predict(t, X),
                                rtol=1e-13, atol=1e-13)
+
+
+def test_missing_a3_is_vacuous():
+    # realised width M = N_in + sum K = 2 < N_o = 3
+    spec = {"n_in": 1, "bottleneck": 1, "blocks": 1, "n_out": 3, "samples": 16,
+            "activation": "tanh", "loss": "squared", "seed": 3}
+    result = CLAIM.check(spec, None, QUICK)
+    assert result.verdict is Verdict.VACUOUS
+    assert {a["name"]: a["met"] for a in result.evidence["assumptions"]}["A3"] is False
