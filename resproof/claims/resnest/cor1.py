@@ -73,8 +73,11 @@ class Corollary1(Claim):
         rng = np.random.default_rng(seed)
         losses = ("squared",) if control else ("squared", "logistic", "pseudo_huber",
                                                "softmax_ce")
+        # controls: M = N_in + K exactly, so alpha's x_1 has full rank M and its (P_phi)
+        # minimum can be refined at 50 digits (with M > rank x_1 in exact arithmetic the
+        # float features are full rank only by rounding, and refinement stalls)
         spec = random_spec(rng, blocks=(2, 2), bottleneck=(1, 2), losses=losses,
-                           samples=(16, 32))
+                           samples=(16, 32), extra_width=(0, 0) if control else (0, 1))
         if control == "not-wide":
             spec = dataclasses.replace(spec, width=spec.n_in + spec.bottleneck)
         return self.check(spec, control, budget)
