@@ -172,3 +172,105 @@ def _rademacher_instances(draw: Any, control: str | None, top: int, hi: int) -> 
         samples=draw(st.integers(1, hi), label="samples"),
         block_radius=1.0 if control == "no-depth-scaling" else None,
         seed=draw(st.integers(0, 2**31 - 1), label="seed"))
+
+
+# ======================================================================================
+# ResNEst instances for resnest.rem1/rem2/cor1/cor2/linear-unpredictability and
+# densenest.prop3/prop4 (Chen et al.): specs that shrink toward small networks and few
+# samples; the arrays are drawn from ``default_rng(spec.seed)`` by
+# ``resproof.claims.resnest._cases.build``.
+# ======================================================================================
+
+
+def resnest_specs(*, min_blocks: int = 1, max_blocks: int = 2, max_n_in: int = 2,
+                  max_bottleneck: int = 2, max_n_out: int = 2, min_samples: int = 24,
+                  max_samples: int = 40, activations: tuple[str, ...] | None = None,
+                  losses: tuple[str, ...] | None = None, wide: bool = True,
+                  max_width: int = 1, constant_input: bool = False,
+                  dead_blocks: bool = False) -> st.SearchStrategy[Any]:
+    """:class:`~resproof.claims.resnest._cases.NetSpec` values.
+
+    ``wide=True``: ``M = max(N_in + (L - 1) K, N_o) + extra`` (``extra`` in ``{0, 1}``),
+    so A3 holds and A4 can; ``wide=False``: ``M`` in ``[1, max_width]`` (a narrow
+    stream, for controls).  ``losses`` default to the convex losses of A2,
+    ``activations`` to tanh, softplus and quadratic; ``softmax_ce`` forces ``N_o >= 2``.
+    ``constant_input`` makes the last input coordinate 1; ``dead_blocks`` draws a block
+    ``i`` in ``0..L`` whose ``U_i = 0`` (``v_i`` constant; 0: none).
+    Shrinks towards one block, ``N_in = K = N_o = 1``, the narrowest width and
+    ``min_samples`` samples.
+    """
+    from .claims.resnest._cases import CONVEX_LOSSES, SMOOTH_ACTIVATIONS
+
+    lo = check_int("min_blocks", min_blocks, minimum=1, maximum=6)
+    hi = check_int("max_blocks", max_blocks, minimum=1, maximum=6)
+    if hi < lo:
+        raise InvalidInput("max_blocks", f"an integer >= min_blocks={lo}", hi)
+    for name, value in (("max_n_in", max_n_in), ("max_bottleneck", max_bottleneck),
+                        ("max_n_out", max_n_out), ("max_width", max_width)):
+        check_int(name, value, minimum=1, maximum=16)
+    s_lo = check_int("min_samples", min_samples, minimum=1, maximum=10**4)
+    s_hi = check_int("max_samples", max_samples, minimum=s_lo, maximum=10**4)
+    acts = tuple(activations or SMOOTH_ACTIVATIONS)
+    for a in acts:
+        check_choice("activations", a, ("identity", "tanh", "softplus", "sigmoid", "relu",
+                                        "square", "quadratic"))
+    ls = tuple(losses or CONVEX_LOSSES)
+    for name in ls:
+        check_choice("losses", name, ("squared", "logistic", "pseudo_huber", "softmax_ce",
+                                      "welsch"))
+    return _resnest_specs(lo, hi, max_n_in, max_bottleneck, max_n_out, s_lo, s_hi, acts, ls,
+                          wide, max_width, constant_input, dead_blocks)
+
+
+@st.composite
+def _resnest_specs(draw: Any, lo: int, hi: int, max_n_in: int, max_k: int, max_n_out: int,
+                   s_lo: int, s_hi: int, acts: tuple[str, ...], losses: tuple[str, ...],
+                   wide: bool, max_width: int, constant_input: bool, dead: bool) -> Any:
+    from .claims.resnest._cases import NetSpec, wide_width
+
+    L = draw(st.integers(lo, hi), label="blocks")
+    n_in = draw(st.integers(1, max_n_in), label="n_in")
+    k = draw(st.integers(1, max_k), label="bottleneck")
+    loss = draw(st.sampled_from(losses), label="loss")
+    n_out = draw(st.integers(2 if loss == "softmax_ce" else 1, max(max_n_out, 2)
+                             if loss == "softmax_ce" else max_n_out), label="n_out")
+    if wide:
+        width = wide_width(n_in, k, L, n_out) + draw(st.integers(0, 1), label="extra_width")
+    else:
+        width = draw(st.integers(1, max_width), label="width")
+    return NetSpec(n_in, width, k, L, n_out, draw(st.integers(s_lo, s_hi), label="samples"),
+                   draw(st.sampled_from(acts), label="activation"), loss,
+                   draw(st.integers(0, 2**31 - 1), label="seed"), constant_input,
+                   draw(st.integers(0, L), label="dead_block") if dead else 0)
+
+
+def densenest_specs(*, min_blocks: int = 1, max_blocks: int = 2, max_n_in: int = 2,
+                    max_bottleneck: int = 2, min_samples: int = 16, max_samples: int = 32,
+                    activations: tuple[str, ...] = ("tanh", "softplus", "sigmoid"),
+                    losses: tuple[str, ...] | None = None) -> st.SearchStrategy[Any]:
+    """DenseNEst specs (dicts with ``n_in, bottleneck, blocks, n_out, samples, activation,
+    loss, seed``) as :func:`resproof.claims.resnest.prop4.draw_dense` draws them;
+    shrinks towards one block of width 1, one input, one output and few samples."""
+    from .claims.resnest._cases import CONVEX_LOSSES
+
+    lo = check_int("min_blocks", min_blocks, minimum=1, maximum=6)
+    hi = check_int("max_blocks", max_blocks, minimum=lo, maximum=6)
+    check_int("max_n_in", max_n_in, minimum=1, maximum=16)
+    check_int("max_bottleneck", max_bottleneck, minimum=1, maximum=16)
+    s_lo = check_int("min_samples", min_samples, minimum=1, maximum=10**4)
+    s_hi = check_int("max_samples", max_samples, minimum=s_lo, maximum=10**4)
+    ls = tuple(losses or CONVEX_LOSSES)
+
+    @st.composite
+    def specs(draw: Any) -> dict[str, Any]:
+        loss = draw(st.sampled_from(ls), label="loss")
+        return {"n_in": draw(st.integers(1, max_n_in), label="n_in"),
+                "bottleneck": draw(st.integers(1, max_bottleneck), label="bottleneck"),
+                "blocks": draw(st.integers(lo, hi), label="blocks"),
+                "n_out": draw(st.integers(2, 2) if loss == "softmax_ce" else st.integers(1, 2),
+                              label="n_out"),
+                "samples": draw(st.integers(s_lo, s_hi), label="samples"),
+                "activation": draw(st.sampled_from(activations), label="activation"),
+                "loss": loss, "seed": draw(st.integers(0, 2**31 - 1), label="seed")}
+
+    return specs()

@@ -1,0 +1,103 @@
+"""Shared pieces of the ResNEst claims' verdicts: minimisation with a logged search and
+the rule that only a confirmed minimum may refute a statement about local minima."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...landscape.minimize import minimize
+from ...results import CriticalPoint, PointKind
+from ..base import SearchLog, confirmed_minimum
+
+
+def usable_margin(margin: float, point: CriticalPoint) -> float | None:
+    """``margin`` when it may decide: a violation (``< 0``) only at a confirmed minimum;
+    ``None`` (inconclusive) for a violation at a point that is not one."""
+    if margin < 0 and not confirmed_minimum(point):
+        return None
+    return float(margin)
+
+
+def minimum_like(point: CriticalPoint) -> bool:
+    """Converged and minimum or degenerate (may support "holds")."""
+    return point.converged and point.kind in (PointKind.MINIMUM, PointKind.DEGENERATE)
+
+
+def logged_minimum(log: SearchLog, label: str, objective: Any, theta0: np.ndarray, *,
+                   max_iterations: int, symmetry_modes: int = 0,
+                   gtol: float = 1e-10) -> CriticalPoint:
+    """``minimize`` from ``theta0`` by Steihaug CG (long steps on ill-conditioned
+    features), continued by the exact dense subproblem from where it stopped if it did
+    not converge (at most ``max_iterations // 5`` iterations: a polish, each step costs
+    a dense Hessian); both recorded in ``log`` (the continuation is the needed one)."""
+    point = minimize(objective, np.asarray(theta0, dtype=np.float64), gtol=gtol,
+                     max_iterations=max_iterations, symmetry_modes=symmetry_modes,
+                     method="cg")
+    if point.converged:
+        return log.add(label, point)
+    log.add(f"{label} (CG)", point, needed=False)
+    point = minimize(objective, point.theta, gtol=gtol,
+                     max_iterations=max(1, max_iterations // 5),
+                     symmetry_modes=symmetry_modes, method="dense")
+    return log.add(f"{label} (continued, dense)", point)
+
+
+def point_evidence(point: CriticalPoint) -> dict[str, Any]:
+    return {"loss": point.loss, "stop_reason": point.stop_reason.value,
+            "kind": point.kind.value, "relative_grad_norm": point.relative_grad_norm,
+            "lambda_min": point.lambda_min, "zero_modes": point.n_zero_modes,
+            "iterations": point.iterations}
+
+
+def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: np.ndarray,
+                  Y: np.ndarray, loss: str, *, max_iterations: int,
+                  start: np.ndarray | None = None) -> tuple[CriticalPoint, float]:
+    """A local minimiser of (P_phi) (``W_L, W_{L+1}``, ``phi`` frozen at ``theta``) from
+    ``start`` (default: ``theta``'s own); returns the point and its risk.
+
+    Squared loss with ``x_{L-1}`` of full column rank: variable projection on the Gram
+    statistics (:func:`resproof.problems.pphi_solve.local_minimum`), the risk from the
+    residuals; otherwise (other losses, or ``x_{L-1}`` rank deficient, e.g. ``L = 1`` with
+    ``M > N_in``, where variable projection diverges) trust-region Newton on the network's
+    restricted objective.
+
+    Zero modes: the risk depends on ``(W_L, W_{L+1})`` only through
+    ``(W_{L+1} restricted to span x_{L-1}, W_{L+1} W_L)``, ``N_o (r + K)`` numbers with
+    ``r = rank x_{L-1}``, so its fibres have dimension
+    ``M K + N_o M - N_o (r + K) = (M - N_o) K + N_o (M - r)``: the symmetry modes counted.
+    """
+    from ...problems.pphi import PphiObjective
+    from ...problems.pphi_solve import local_minimum
+
+    lay = model.layout
+    M, K, n_o = lay.width, lay.block_widths[-1], lay.n_out
+    n = M * K + n_o * M
+    t0 = theta[-n:] if start is None else start
+    *features, x_prev = model.features(theta, X)
+    sv = np.linalg.svd(x_prev, compute_uv=False)
+    rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size and sv[0] > 0 else 0
+    full_rank = rank == M
+    modes = max(M - n_o, 0) * K + n_o * (M - rank)
+    if loss == "squared" and full_rank:
+        p = PphiObjective(x_prev, features[-1], Y)
+        point = log.add(label, local_minimum(p, t0, symmetry_modes=modes,
+                                             max_iterations=max_iterations))
+        return point, p.residual_risk(point.theta)
+    obj = model.objective(X, Y, loss, subset="P_phi", theta=theta)
+    point = logged_minimum(log, label, obj, t0, max_iterations=max_iterations,
+                           symmetry_modes=modes)
+    return point, point.loss
+
+
+def log_failed_solve(log: SearchLog, label: str, exc: Exception) -> None:
+    """Record a convex solve that raised :class:`~resproof.errors.SearchFailed`."""
+    point = getattr(exc, "best_point", None)
+    if point is None and exc.args and isinstance(exc.args[0], CriticalPoint):
+        point = exc.args[0]
+    if point is not None:
+        log.add(label, point)
+    else:
+        log.records.append({"search": label, "converged": False, "needed": True,
+                            "stop_reason": "failed"})
