@@ -71,7 +71,7 @@ def exact_dead_margin(model: DenseNEst, t: np.ndarray, X: np.ndarray) -> Fractio
     every earlier block's output exactly 0 (checked by the sign of its pre-activation)."""
     lay = model.resnest.layout
     w = lay.views(model.full_theta(t))
-    worst = None
+    worst: Fraction | None = None
     for row in X:
         x = [Fraction(float(v)) for v in row] + [Fraction(0)] * sum(model.block_widths)
         for i in range(1, lay.n_blocks + 1):
@@ -80,6 +80,8 @@ def exact_dead_margin(model: DenseNEst, t: np.ndarray, X: np.ndarray) -> Fractio
                 z = sum((Fraction(float(U[k, m])) * x[m] for m in range(len(x))),
                         Fraction(0)) + Fraction(float(b[k]))
                 worst = z if worst is None else max(worst, z)
+    if worst is None:
+        raise ValueError("no pre-activation: the DenseNEst has no unit or no sample")
     return -worst
 
 
