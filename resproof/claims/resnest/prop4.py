@@ -165,7 +165,8 @@ class Proposition4(Claim):
             return decide(None, assumptions=[a2(d["loss"]), a3], searches=log, evidence=evidence)
         tol = EPS_TOL * max(1.0, abs(best))
         margins.append(usable_margin((tol - abs(eps)) / tol, point))
-        margin = None if any(m is None for m in margins) else min(margins)
+        known = [m for m in margins if m is not None]
+        margin = None if len(known) < len(margins) else min(known)
         return decide(margin, assumptions=[a2(d["loss"]), a3], searches=log, evidence=evidence)
 
     @staticmethod
