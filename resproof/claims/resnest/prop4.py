@@ -145,7 +145,8 @@ class Proposition4(Claim):
         a3 = Assumption("A3", (lay.width - lay.n_out + 0.5) / lay.n_out, lay.width - lay.n_out,
                         "(M - N_o + 1/2) / N_o on the realisation")
         log = SearchLog()
-        margins: list[float | None] = [(OUTPUT_TOL - diff) / OUTPUT_TOL, (ORTHO_TOL - ortho) / ORTHO_TOL]
+        margins: list[float | None] = [(OUTPUT_TOL - diff) / OUTPUT_TOL,
+                                       (ORTHO_TOL - ortho) / ORTHO_TOL]
         evidence["orthonormality_error"] = ortho
         assumptions = [a2(d["loss"]), a3]
         if not all(a.met for a in assumptions):
