@@ -41,6 +41,7 @@ from .common import (
     a2,
     a3,
     a4,
+    attains,
     certify_curvature,
     certify_study_gap,
     constructed_saddle,
@@ -50,6 +51,7 @@ from .common import (
     pa_optimum,
     point_record,
     point_slack,
+    polish,
 )
 
 
@@ -106,26 +108,30 @@ class Theorem1(Claim):
             return decide(None, assumptions=assumptions, broken=broken, evidence=evidence)
         if control == "all-critical-global":
             return self._all_critical(study, assumptions, rng, budget, log, evidence)
-        mins = minima(study, rng, budget, log)
+        best0, _, _ = pa_optimum(study, log)
+        mins = minima(study, rng, budget, log, best=best0)
         crit = critical_points(study, rng, budget, log) if control is None else []
-        best, pa_slack, attained = pa_optimum(study, log, warm=mins + crit)
-        if attained is not None:
-            assumptions.append(attained)
+        best, pa_slack, attained = pa_optimum(study, log, warm=mins + crit, label="PA_phi+")
+        assumptions += [a for a in (attained,) if a is not None]
         if best is None:
-            return decide(None, assumptions=assumptions, searches=log, evidence=evidence)
+            return decide(None, assumptions=assumptions, broken=broken, searches=log,
+                          evidence=evidence)
+        assumptions.append(attains(study, mins, best))
         evidence.update(min_PA_phi=best, PA_slack=pa_slack)
-        checks: list[tuple[float, str, Any]] = []  # (margin, which part, point)
 
         def margin_at(p: Any) -> float:
             return eps_tolerance(best, pa_slack, point_slack(study, p)) - abs(p.loss - best)
 
-        for p in mins:
-            if confirmed_minimum(p):
-                checks.append((margin_at(p), "ii", p))
-        for p in mins + crit:
-            if control is None and p.converged and p.kind is not PointKind.NOT_CRITICAL \
-                    and study.w_out_rank_ratio(p.theta) > FULL_RANK_TOL:
-                checks.append((margin_at(p), "i", p))
+        def in_part_i(p: Any) -> bool:
+            return (control is None and p.converged and p.kind is not PointKind.NOT_CRITICAL
+                    and study.w_out_rank_ratio(p.theta) > FULL_RANK_TOL)
+
+        # a point about to refute is first minimised on (polish): a flat valley is no minimum
+        mins = [polish(study, p, log, f"min[{i}]") if confirmed_minimum(p)
+                and margin_at(p) < 0 else p for i, p in enumerate(mins)]
+        checks: list[tuple[float, str, Any]] = []  # (margin, which part, point)
+        checks += [(margin_at(p), "ii", p) for p in mins if confirmed_minimum(p)]
+        checks += [(margin_at(p), "i", p) for p in mins + crit if in_part_i(p)]
         evidence["points"] = [point_record(study, p, best) for p in mins + crit]
         evidence["counts"] = {
             "minima_confirmed": sum(confirmed_minimum(p) for p in mins),
