@@ -96,23 +96,31 @@ def residual_targets(U: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return Y - U @ beta
 
 
-def residual_high_precision(objective: PphiObjective, U: np.ndarray, dps: int = 50
-                            ) -> PphiHighPrecision:
+def residual_high_precision(objective: PphiObjective, dps: int = 50) -> PphiHighPrecision:
     """(P_phi) at ``dps`` digits on ``F = [x_{L-1}, v_L]`` of ``objective`` with the targets
-    replaced by their residual on ``U`` (full column rank) computed at ``dps`` digits
-    (QR), from ``objective``'s float64 targets ``Y`` (the *original* targets)."""
+    replaced by their residual on the columns of the float64 ``x_{L-1}`` (QR at ``dps``
+    digits), from ``objective``'s float64 targets (the *original* targets).  The residual
+    is then orthogonal to ``x_{L-1}`` to ``dps`` digits, so ``(0, 0)`` is critical to that
+    precision.  (The float64 construction, :func:`residual_targets`, projects on
+    ``[v_0, ..., v_{L-1}]``; when ``x_{L-1}`` is rank deficient up to rounding the two
+    target sets differ, and the high-precision one is the instance certified.)"""
+    M = objective.M
     with mpmath.workdps(dps):
         hp = PphiHighPrecision.__new__(PphiHighPrecision)
         hp.M, hp.K, hp.N_o = objective._dims
         hp.n_params = objective.n_params
         F = mpmath.matrix(objective.F.tolist())
         Y = mpmath.matrix(objective.Y.tolist())
-        N, D = F.rows, U.shape[1]
-        Q, _ = mpmath.qr(mpmath.matrix(U.tolist()))
-        Q1 = mpmath.matrix(N, D)
+        N = F.rows
+        X = mpmath.matrix(N, M)
         for n in range(N):
-            for d in range(D):
-                Q1[n, d] = Q[n, d]
+            for m in range(M):
+                X[n, m] = F[n, m]
+        Q, _ = mpmath.qr(X)
+        Q1 = mpmath.matrix(N, M)
+        for n in range(N):
+            for m in range(M):
+                Q1[n, m] = Q[n, m]
         Yr = Y - Q1 * (Q1.T * Y)
         hp.S = F.T * F / N
         hp.T = F.T * Yr / N

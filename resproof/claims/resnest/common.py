@@ -182,19 +182,37 @@ def random_starts(study: Study, rng: np.random.Generator, n: int) -> list[np.nda
     return [rng.standard_normal(P) * scale for _ in range(n)]
 
 
+def stratum_critical_w_l(study: Study) -> np.ndarray:
+    """``W_L`` making ``(W_L, 0)`` critical, least squares: at ``W_{L+1} = 0`` the gradient
+    in ``W_L`` vanishes and the one in ``W_{L+1}`` is ``G_0^T (x_{L-1} + V W_L^T)``
+    (``G_0 = dR/dyhat`` at ``yhat = 0``), zero for ``W_L (V^T G_0) = -x_{L-1}^T G_0``
+    (exactly when ``K >= N_o`` generically)."""
+    from ...nn import kernels
+    from ...nn.losses import resolve_loss
+
+    spec, lp = resolve_loss(study.loss)
+    _, G, _ = kernels.risk_terms(np.zeros_like(study.Y), study.Y, spec.code, lp, False)
+    VG = study.features[-1].T @ G  # K x N_o
+    XG = study.x_prev.T @ G        # M x N_o
+    sol, *_ = np.linalg.lstsq(VG.T, -XG.T, rcond=None)  # (K x M): VG^T W_L^T = -XG^T
+    return sol.T
+
+
 def rank_deficient_starts(study: Study, rng: np.random.Generator, n: int) -> list[np.ndarray]:
-    """``n`` starts with ``rank W_{L+1} = N_o - 1`` (``W_{L+1} = 0`` for one output),
-    perturbed by ``1e-3`` so that the search is not pinned to the rank stratum."""
+    """``n`` starts in the rank-deficient stratum: ``W_L`` from
+    :func:`stratum_critical_w_l` perturbed by ``1e-3``, and ``W_{L+1}`` of rank
+    ``N_o - 1`` (``0`` for one output), scaled by ``0, 1e-2, 1e-1, ...``."""
     lay = study.inst.model.layout
-    M, K, N_o = lay.width, lay.block_widths[-1], lay.n_out
+    M, N_o = lay.width, lay.n_out
+    WL0 = stratum_critical_w_l(study)
     out = []
-    for _ in range(n):
-        WL = rng.standard_normal((M, K)) / np.sqrt(M)
-        Wo = rng.standard_normal((N_o, max(N_o - 1, 1))) @ rng.standard_normal(
-            (max(N_o - 1, 1), M)) / np.sqrt(M)
+    for i in range(n):
+        WL = WL0 + 1e-3 * i * rng.standard_normal(WL0.shape)
+        r = max(N_o - 1, 1)
+        Wo = rng.standard_normal((N_o, r)) @ rng.standard_normal((r, M)) / np.sqrt(M)
         if N_o == 1:
             Wo[...] = 0.0
-        Wo += 1e-3 * rng.standard_normal(Wo.shape)
+        Wo *= 0.0 if i == 0 else 10.0 ** (i - 3)
         out.append(np.concatenate([WL.ravel(), Wo.ravel()]))
     return out
 
@@ -411,13 +429,14 @@ def certify_gap(hp: Any, theta: np.ndarray, best_mp: Any, dps: int = 50) -> Cert
 
 def study_high_precision(study: Study, residual: bool = False, dps: int = 50) -> Any:
     """(P_phi) of ``study`` (squared loss) at ``dps`` digits; with ``residual`` the targets
-    are the original ones replaced by their residual on ``[v_0, ..., v_{L-1}]`` computed
-    at ``dps`` digits (so the constructed ``(0, 0)`` is critical to that precision)."""
+    are the original ones replaced by their residual on ``x_{L-1}`` computed at ``dps``
+    digits (so the constructed ``(0, 0)`` is critical to that precision; see
+    :func:`~resproof.problems.pphi_exact.residual_high_precision`)."""
     from ...problems.pphi_exact import high_precision, residual_high_precision
 
     if residual:
         original = PphiObjective(study.x_prev, study.features[-1], study.inst.Y)
-        return residual_high_precision(original, np.hstack(study.features[:-1]), dps)
+        return residual_high_precision(original, dps)
     return high_precision(study.objective, dps)
 
 
