@@ -25,7 +25,7 @@ import numpy as np
 
 from ...nn.instances import Instance
 from ...profiles import Budget
-from ...results import TrialResult
+from ...results import PointKind, TrialResult
 from ...strategies import draw_resnest_spec, resnest_instance
 from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, decide
 from .common import (
@@ -101,22 +101,29 @@ class Proposition2(Claim):
                           evidence=evidence)
         mins = minima(study, rng, budget, log, best=best)
         confirmed = [p for p in mins if confirmed_minimum(p)]
+        # converged points undecided at second order may support "holds" (eps >= 0 there
+        # too), never refute: a negative worst margin at one leaves the trial inconclusive
+        usable = confirmed + [p for p in mins if p.converged and p.kind is PointKind.DEGENERATE]
 
         def margin_at(p: Any, b: float, s: float) -> float:
             return (p.loss - b) + eps_tolerance(b, s, point_slack(study, p))
 
-        if control is None and confirmed and min(margin_at(p, best, slack)
-                                                 for p in confirmed) < 0:
-            best, slack, _ = pa_optimum(study, log, warm=confirmed, label="PA_phi (re-check)")
+        if control is None and usable and min(margin_at(p, best, slack) for p in usable) < 0:
+            best, slack, _ = pa_optimum(study, log, warm=usable, label="PA_phi (re-check)")
         evidence.update(min_PA_phi=best, PA_slack=slack,
                         points=[point_record(study, p, best) for p in mins],
-                        features_of_PA="v_1..v_L (v_0 dropped)" if control else "v_0..v_L")
-        if not confirmed:
+                        features_of_PA="v_1..v_L (v_0 dropped)" if control else "v_0..v_L",
+                        counts={"confirmed_minima": len(confirmed), "degenerate": len(usable)
+                                - len(confirmed)})
+        if not usable:
             return decide(None, assumptions=assumptions, broken=broken, searches=log,
                           evidence=evidence)
-        margin, worst = min(((margin_at(p, best, slack), p) for p in confirmed),
+        margin, worst = min(((margin_at(p, best, slack), p) for p in usable),
                             key=lambda c: c[0])
         evidence.update(eps=worst.loss - best, worst_point=point_record(study, worst, best))
+        if margin < 0 and not confirmed_minimum(worst):
+            return decide(None, assumptions=assumptions, broken=broken, searches=log,
+                          evidence=evidence)
         certified = None
         if margin < 0:
             certified, evidence["certificate"] = certify_study_gap(

@@ -12,7 +12,7 @@ from resproof.results import Verdict
 QUICK = get_budget("quick")
 
 #: For find(): enough examples to meet a counterexample, derandomised, no database.
-FIND = settings(max_examples=20, deadline=None, database=None, derandomize=True,
+FIND = settings(max_examples=5, deadline=None, database=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
 
 
