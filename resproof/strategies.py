@@ -174,10 +174,12 @@ def _spec_from(pick: Any, width: str, acts: tuple[str, ...], losses: tuple[str, 
     one place the ranges live, shared by the numpy and the Hypothesis draws."""
     loss = pick("choice", "loss", losses)
     activation = pick("choice", "activation", acts)
-    n_in = pick("int", "n_in", (2 if width == "not-wide" else 1, max(max_n_in, 2)))
+    lo_out = 2 if (loss == "softmax_ce" or width == "narrow") else 1
+    # not-wide needs N_o <= M < N_in + sum_{i<L} K_i, so N_in > N_o with one block
+    lo_in = lo_out + 1 if width == "not-wide" else 1
+    n_in = pick("int", "n_in", (lo_in, max(max_n_in, lo_in)))
     K = pick("int", "bottleneck", (1, 2))
     L = pick("int", "blocks", (1, max_blocks))
-    lo_out = 2 if (loss == "softmax_ce" or width == "narrow") else 1
     top_out = lo_out + 1
     if width == "not-wide":
         top_out = max(min(top_out, n_in + (L - 1) * K - 1), lo_out)

@@ -30,7 +30,8 @@ def test_prop1_holds_or_is_vacuous_over_its_strategy(spec):
     result = check(spec)
     assert result.verdict in (Verdict.HOLDS, Verdict.VACUOUS)
     if result.verdict is Verdict.HOLDS:
-        assert result.evidence["nonconvex_margin"] > 0 and result.evidence["nonconcave_margin"] > 0
+        assert result.evidence["nonconvex_margin"] > 0
+        assert result.evidence["nonconcave_margin"] > 0
 
 
 def test_dead_last_block_is_refuted_certified_and_shrinks_to_one_block_one_unit():

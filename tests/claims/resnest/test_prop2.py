@@ -36,7 +36,8 @@ def test_no_input_feature_is_refuted_certified_and_shrinks_to_one_block_one_unit
                                 max_extra_width=0), lambda s: check(s, "no-input-feature"))
     assert (spec.n_in, spec.width, spec.bottleneck, spec.blocks, spec.n_out) == (1, 1, 1, 1, 1)
     result = check(spec, "no-input-feature")
-    assert result.margin < 0 and result.evidence["eps"] < 0
+    assert result.margin < 0
+    assert result.evidence["eps"] < 0
     cert = result.evidence["certificate"]
     assert cert["margin"] < -cert["error_bound"]
 

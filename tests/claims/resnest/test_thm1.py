@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 
 from resproof.claims import get
-from resproof.claims.resnest.common import Study, a4_ratio, constructed_saddle
 from resproof.claims.base import SearchLog
+from resproof.claims.resnest.common import Study, a4_ratio, constructed_saddle
 from resproof.nn.instances import resnest_tanh
 from resproof.problems.pphi import PphiObjective
 from resproof.results import PointKind, Verdict
@@ -124,5 +124,6 @@ def test_a_control_whose_assumption_holds_is_vacuous_not_refuted():
 def test_constructed_point_is_critical_and_a_strict_saddle():
     study = Study.of(resnest_tanh("S", 1)).with_residual_targets()
     point = constructed_saddle(study, SearchLog())
-    assert point.converged and point.kind is PointKind.SADDLE
+    assert point.converged
+    assert point.kind is PointKind.SADDLE
     assert study.w_out_rank_ratio(point.theta) == 0.0
