@@ -250,8 +250,8 @@ def local_min(study: Study, start: np.ndarray, budget: Budget, log: SearchLog,
     assumes ``[x_{L-1}, v_L] B^T`` of full column rank, which fails when ``M`` exceeds
     the stream's rank (e.g. ``M > N_in + sum K_i``), so when it does not converge its
     record is kept (not needed) and trust-region Newton on the joint problem decides.
-    With ``best = min (PA_phi)`` a search that drifts toward it (:func:`drifting`) is
-    recorded as not needed: there is no minimiser to find from that start."""
+    A search whose weights drift off (:func:`drifting`, ``best = min (PA_phi)`` if
+    known) is recorded, as not needed: there is no minimiser to find from that start."""
     if study.loss == "squared":
         point = reclassify(study, local_minimum(
             study.objective, start, max_iterations=budget.max_iterations,
@@ -261,8 +261,9 @@ def local_min(study: Study, start: np.ndarray, budget: Budget, log: SearchLog,
         log.add(f"{label} (variable projection)", point, needed=False)
     point = minimize(study.objective, start, max_iterations=min(budget.max_iterations, 400),
                      symmetry_modes=study.symmetry_modes)
-    if best is not None and drifting(study, point, start, best):
-        return log.add(f"{label} (drifts to inf (PA_phi))", point, needed=False)
+    if drifting(study, point, start, best):
+        return log.add(f"{label} (weights drift off: no minimiser on this path)", point,
+                       needed=False)
     return log.add(label, reclassify(study, point))
 
 
@@ -279,13 +280,18 @@ def polish(study: Study, point: CriticalPoint, log: SearchLog, label: str) -> Cr
     return point
 
 
-def drifting(study: Study, point: CriticalPoint, start: np.ndarray, best: float) -> bool:
-    """A minimisation that did not converge while its loss came within ``1e-6`` (relative)
-    of ``min (PA_phi)`` and its weights grew tenfold: (P_phi) approaches its infimum
-    without attaining it (the optimum of (PA_phi) is not representable)."""
-    grew = np.linalg.norm(point.theta) > 10 * max(np.linalg.norm(start), 1.0)
-    return (not point.converged and grew
-            and point.loss - best <= 1e-6 * max(1.0, abs(best)))
+def drifting(study: Study, point: CriticalPoint, start: np.ndarray,
+             best: float | None) -> bool:
+    """A minimisation that did not converge because its weights run off: they grew a
+    hundredfold, or tenfold while the loss came within ``1e-6`` (relative) of
+    ``best = min (PA_phi)``.  (P_phi) then approaches an infimum it does not attain
+    along that path (e.g. the optimum of (PA_phi) is not representable): there is no
+    local minimiser to find from that start."""
+    if point.converged or not np.all(np.isfinite(point.theta)):
+        return False
+    growth = np.linalg.norm(point.theta) / max(np.linalg.norm(start), 1.0)
+    near = best is not None and point.loss - best <= 1e-6 * max(1.0, abs(best))
+    return bool(growth >= 100 or (growth >= 10 and near))
 
 
 def minima(study: Study, rng: np.random.Generator, budget: Budget, log: SearchLog,
