@@ -267,17 +267,32 @@ def local_min(study: Study, start: np.ndarray, budget: Budget, log: SearchLog,
     return log.add(label, reclassify(study, point))
 
 
-def polish(study: Study, point: CriticalPoint, log: SearchLog, label: str) -> CriticalPoint:
-    """Before a point refutes anything, minimise on from it to a relative gradient of
-    ``1e-14``: in a flat valley (weights drifting toward a limit that is not attained) the
-    loss-relative gradient test can pass while the loss still falls.  Returns the lower
-    point (logged, not needed) if the loss fell by more than rounding, else ``point``."""
-    more = minimize(study.objective, point.theta, gtol=1e-14, max_iterations=200,
-                    symmetry_modes=study.symmetry_modes)
-    log.add(f"{label} (polish)", more, needed=False)
-    if more.loss < point.loss - 1e-13 * max(1.0, abs(point.loss)):
-        return reclassify(study, more) if more.converged else more
-    return point
+#: A point that would refute must pass this relative gradient (the searches stop at 1e-10).
+CONFIRM_GTOL = 1e-13
+
+
+def polish(study: Study, point: CriticalPoint, log: SearchLog, label: str,
+           minimum: bool = True) -> CriticalPoint | None:
+    """Before a point refutes anything, search on from it at the relative gradient
+    :data:`CONFIRM_GTOL` (a better search, not a looser tolerance): in a flat valley
+    (weights drifting toward a limit that is not attained) the ``1e-10`` test can pass
+    while the loss still falls.  ``minimum``: minimise on (a minimum must not go
+    lower); else Newton on the gradient norm (a critical point must stay critical).
+    Returns the confirmed point (reclassified), or ``None`` when the tighter search did
+    not converge or, for a minimum, the loss fell by more than rounding; logged, not
+    needed."""
+    if minimum:
+        more = minimize(study.objective, point.theta, gtol=CONFIRM_GTOL, max_iterations=200,
+                        symmetry_modes=study.symmetry_modes)
+    else:
+        more = find_critical_point(study.objective, point.theta, gtol=CONFIRM_GTOL,
+                                   max_iterations=50, symmetry_modes=study.symmetry_modes)
+    log.add(f"{label} (confirm at {CONFIRM_GTOL:g})", more, needed=False)
+    if not more.converged:
+        return None
+    if minimum and more.loss < point.loss - 1e-13 * max(1.0, abs(point.loss)):
+        return None
+    return reclassify(study, more)
 
 
 def drifting(study: Study, point: CriticalPoint, start: np.ndarray,

@@ -126,17 +126,26 @@ class Theorem1(Claim):
             return (control is None and p.converged and p.kind is not PointKind.NOT_CRITICAL
                     and study.w_out_rank_ratio(p.theta) > FULL_RANK_TOL)
 
-        # a point about to refute is first minimised on (polish): a flat valley is no minimum
-        mins = [polish(study, p, log, f"min[{i}]") if confirmed_minimum(p)
-                and margin_at(p) < 0 else p for i, p in enumerate(mins)]
         checks: list[tuple[float, str, Any]] = []  # (margin, which part, point)
         checks += [(margin_at(p), "ii", p) for p in mins if confirmed_minimum(p)]
         checks += [(margin_at(p), "i", p) for p in mins + crit if in_part_i(p)]
+        # a point about to refute is first confirmed by a tighter search (polish); one
+        # that does not hold up there is dropped from the comparison and counted
+        unconfirmed = 0
+        for k, (m, part, p) in enumerate(checks):
+            if m < 0:
+                again = polish(study, p, log, f"{part}-candidate[{k}]", minimum=part == "ii")
+                keep = again is not None and (confirmed_minimum(again) if part == "ii"
+                                              else in_part_i(again))
+                checks[k] = (margin_at(again), part, again) if keep else (np.inf, part, None)
+                unconfirmed += not keep
+        checks = [c for c in checks if c[2] is not None]
         evidence["points"] = [point_record(study, p, best) for p in mins + crit]
         evidence["counts"] = {
             "minima_confirmed": sum(confirmed_minimum(p) for p in mins),
             "saddles_found": sum(p.converged and p.kind is PointKind.SADDLE for p in crit),
-            "full_rank_critical_checked": sum(part == "i" for _, part, _ in checks)}
+            "full_rank_critical_checked": sum(part == "i" for _, part, _ in checks),
+            "candidates_not_confirmed": unconfirmed}
         if not checks:
             return decide(None, assumptions=assumptions, broken=broken, searches=log,
                           evidence=evidence)
