@@ -36,7 +36,7 @@ import numpy as np
 
 from resproof.claims import get
 from resproof.claims.base import Assumption, decide
-from resproof.claims.resnest.thm1 import A4_TOL, a4_margin
+from resproof.claims.resnest.common import A4_TOL, a4_ratio
 from resproof.landscape.minimize import minimize
 from resproof.nn.instances import RESNEST_TANH_SIZES, resnest_random, resnest_tanh
 from resproof.nn.models import DenseNEst, LinearPredictor, ResNEst
@@ -144,7 +144,7 @@ for M in [3, 4, 5, 6, 7, 8, 9, 11]:
         if point.converged:
             widths.append(M)
             gaps.append(risk - opt)
-            margins.append(a4_margin(draw))
+            margins.append(a4_ratio(draw))
 print("eps per width:", [(w, f"{g:.1e}") for w, g in zip(widths, gaps, strict=True)])
 
 # %% tags=["figure"]
@@ -177,7 +177,7 @@ plt.show()
 for size, (n_in, M, K, L, n_o, _n) in RESNEST_TANH_SIZES.items():
     bench = resnest_tanh(size, 0)
     columns = n_in + (L - 1) * K
-    margin = a4_margin(bench)
+    margin = a4_ratio(bench)
     verdict = decide(None, assumptions=[
         Assumption("A3", (M - n_o + 0.5) / n_o, M - n_o, "M - N_o"),
         Assumption("A4", margin - A4_TOL, margin, f"sigma_min/sigma_max of {M}x{columns} A_phi")])

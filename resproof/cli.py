@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, help="trials per claim (default: the budget's)")
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     p.add_argument("--budget", default="quick", help="quick | standard | deep")
+    p.add_argument("--instance", metavar="FAMILY:SIZE:SEED",
+                   help="decide each claim on this one bench-spec instance "
+                        "(e.g. resnest-tanh:S:0)")
     p.add_argument("--json", action="store_true")
     _add_sweep_options(p)
 
@@ -181,17 +184,26 @@ def _verify(args: argparse.Namespace) -> int:
         plan.append((claim.id, control))
     for claim_id, control in plan:  # validate everything before the first (slow) run
         get(claim_id).validate(control, args.trials, args.seed, budget)
+    instance = None if args.instance is None else parse_instance(args.instance)
     if _sweeping(args):
+        if instance is not None:
+            raise InvalidInput("--instance", "no --instance with --out/--resume/--workers/"
+                               "--scheduler (a sweep draws its own instances)", args.instance)
         return _finish_verify(args, _sweep(args, plan, budget))
     outcomes = []
     for claim_id, control in plan:
-        outcome = get(claim_id).verify(control=control, trials=args.trials, seed=args.seed,
-                                       budget=budget)
+        if instance is not None:
+            outcome = get(claim_id).verify_on(instance, control=control, budget=budget)
+        else:
+            outcome = get(claim_id).verify(control=control, trials=args.trials,
+                                           seed=args.seed, budget=budget)
         outcomes.append(outcome)
         if not args.json:
             print(_outcome_line(outcome), flush=True)
             for line in counterexample_lines(outcome):
                 print(line, flush=True)
+            if instance is not None:
+                print(_missed_assumptions(outcome), end="", flush=True)
     return _finish_verify(args, outcomes)
 
 
@@ -247,6 +259,32 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         print(result.line())
     return EXIT_OK if result.reproduced else EXIT_REFUTED
+
+
+def parse_instance(spec: str) -> Any:
+    """``FAMILY:SIZE:SEED`` -> the bench-spec instance (``resnest-tanh:S:0``)."""
+    from .nn.instances import RESNEST_TANH_SIZES, resnest_tanh
+
+    families = {"resnest-tanh": resnest_tanh}
+    parts = spec.split(":")
+    expected = (f"FAMILY:SIZE:SEED with FAMILY in {sorted(families)}, SIZE in "
+                f"{sorted(RESNEST_TANH_SIZES)}, SEED an integer >= 0")
+    if len(parts) != 3 or parts[0] not in families or parts[1] not in RESNEST_TANH_SIZES \
+            or not parts[2].isdigit():
+        raise InvalidInput("--instance", expected, spec)
+    return families[parts[0]](parts[1], int(parts[2]))
+
+
+def _missed_assumptions(outcome: Outcome) -> str:
+    """For a vacuous verdict on one instance: which assumption failed, with its margin."""
+    if outcome.verdict is not Verdict.VACUOUS:
+        return ""
+    trial = outcome.evidence.get("worst_trial", {})
+    lines = [f"     assumption {a['name']} not met: margin {a['margin']:.3g} ({a['detail']})"
+             for a in trial.get("assumptions", []) if not a.get("met")]
+    lines += [f"     dropped assumption {a['name']} holds here: margin {a['margin']:.3g} "
+              f"({a['detail']})" for a in trial.get("broken_assumptions", []) if a.get("met")]
+    return "".join(line + "\n" for line in lines)
 
 
 def exit_status(outcomes: Sequence[Outcome]) -> int:

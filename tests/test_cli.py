@@ -229,3 +229,27 @@ def test_markdown_cells_escape_pipes_and_newlines():
     from resproof.cli import _cell
 
     assert _cell("|x|  <= 1\n and more") == "\\|x\\| <= 1 and more"
+
+
+def test_verify_instance_holds_on_size_s_and_is_vacuous_on_size_m_naming_a4():
+    done = run_cli("verify", "resnest.thm1", "--instance", "resnest-tanh:S:0")
+    assert done.returncode == 0, done.stderr
+    assert "resnest.thm1: holds" in done.stdout
+    done = run_cli("verify", "resnest.thm1", "--instance", "resnest-tanh:M:0")
+    assert done.returncode == 0, done.stderr
+    assert "vacuous" in done.stdout
+    assert "A4 not met: margin" in done.stdout
+
+
+@pytest.mark.parametrize("spec", ["resnest-tanh:X:0", "foo", "resnest-tanh:S:-1", "a:S:0"])
+def test_verify_bad_instance_is_one_line_exit_2(spec):
+    done = run_cli("verify", "resnest.thm1", "--instance", spec)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "--instance" in done.stderr
+
+
+def test_verify_instance_on_a_claim_that_draws_its_own_is_exit_2():
+    done = run_cli("verify", "kreinovich.neuron-count", "--instance", "resnest-tanh:S:0")
+    assert done.returncode == 2
+    assert "--instance" in done.stderr

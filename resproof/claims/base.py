@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_positive_int, check_seed
+from ..errors import InvalidInput
 from ..profiles import Budget, get_budget
 from ..results import CriticalPoint, Outcome, PointKind, TrialResult, Verdict, to_jsonable
 
@@ -253,6 +254,23 @@ class Claim:
                   budget: Budget) -> Landscape | None:
         """The objective and deciding point of the trial at ``seed`` (optional hook)."""
         return None
+    def trial_on(self, instance: Any, budget: Budget, control: str | None = None
+                 ) -> TrialResult:
+        """Decide the claim on one given instance (``resproof verify --instance``).
+        Claims that can take a bench-spec :class:`~resproof.nn.instances.Instance`
+        override this; the default refuses."""
+        raise InvalidInput("--instance", f"a claim that takes an instance ({self.id} draws "
+                           "its own)", self.id)
+
+    def verify_on(self, instance: Any, control: str | None = None,
+                  budget: str | Budget = "quick") -> Outcome:
+        """One trial on ``instance`` (:meth:`trial_on`), aggregated like :meth:`verify`."""
+        control, _, _, plan = self.validate(control, 1, 0, budget)
+        result = self.trial_on(instance, plan, control)
+        seed = max(int(getattr(instance, "seed", 0)), 0)
+        if result.seed is None:
+            result = dataclasses.replace(result, seed=[seed])
+        return self.outcome(control, [result], seed, plan)
 
     def verify(self, control: str | None = None, trials: int | None = None, seed: int = 0,
                budget: str | Budget = "quick") -> Outcome:

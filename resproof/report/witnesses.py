@@ -39,24 +39,33 @@ def resnest_instance_data(inst: Any) -> InstanceData:
     return InstanceData(model, {"X": inst.X, "Y": inst.Y, "theta": inst.theta})
 
 
-def _thm1_instance(seed: np.random.SeedSequence, control: str | None) -> InstanceData:
+def _thm1_draw(seed: np.random.SeedSequence, control: str | None) -> tuple[Any, str]:
+    """The instance and loss ``resnest.thm1``'s trial draws from ``seed``."""
     from ..claims.resnest import thm1
+    from ..strategies import resnest_instance
 
-    return resnest_instance_data(thm1.draw(seed, control))
+    spec = thm1.spec_for(np.random.default_rng(seed), control)
+    return resnest_instance(spec), spec.loss
+
+
+def _thm1_instance(seed: np.random.SeedSequence, control: str | None) -> InstanceData:
+    return resnest_instance_data(_thm1_draw(seed, control)[0])
 
 
 def _thm1_landscape(seed: np.random.SeedSequence, control: str | None,
                     budget: Budget) -> Landscape:
-    from ..claims.resnest import thm1
+    from ..claims.resnest.common import Study
+    from ..landscape.minimize import minimize
 
-    inst = thm1.draw(seed, control)
+    inst, loss = _thm1_draw(seed, control)
+    study = Study.of(inst, loss)
     if control == "all-critical-global":
-        p, _, _ = thm1.pphi_problem(inst, residual_targets=True)
+        p = study.with_residual_targets().objective
         return Landscape(p, np.zeros(p.n_params), "R(0) - min(PA_phi) at the critical point "
                          "(W_L, W_{L+1}) = (0, 0) of (P_phi)")
-    search = thm1.minimise_pphi(inst, max_iterations=budget.max_iterations)
-    return Landscape(search.objective, search.point.theta,
-                     "eps = R - min(PA_phi) at the local minimiser of (P_phi)")
+    point = minimize(study.objective, study.drawn_theta(), max_iterations=budget.max_iterations)
+    return Landscape(study.objective, point.theta,
+                     "eps = R - min(PA_phi) at a local minimiser of (P_phi)")
 
 
 def _yun_problem(seed: np.random.SeedSequence, control: str | None

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from resproof.claims.resnest.thm1 import pphi_problem
+from resproof.claims.resnest.common import Study
 from resproof.landscape.minimize import minimize
 from resproof.landscape.points import make_point
 from resproof.nn.instances import resnest_tanh
@@ -36,7 +36,7 @@ def test_the_counted_directions_are_flat_and_in_the_hessian_kernel(rank):
 def test_network_objective_on_p_phi_counts_like_the_gram_problem():
     inst = resnest_tanh("S", seed=0)
     sub = inst.objective(subset="P_phi")
-    p, _, _ = pphi_problem(inst)
+    p = Study.of(inst).objective
     t = inst.theta[sub.indices]
     assert sub.symmetry_modes(t) == p.symmetry_modes(inst.theta[-p.n_params:]) == 24
     assert inst.objective(subset="PD_phi").symmetry_modes(inst.theta[-16:]) == 0

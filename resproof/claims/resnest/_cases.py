@@ -4,7 +4,7 @@ assumptions (A2, A3, A4 of ``claims.md`` with margins).
 A :class:`NetSpec` fixes sizes, activation, loss and a seed; :func:`build` draws the
 data and weights from ``default_rng(seed)`` (so a Hypothesis example and a trial seed
 give the same instance); :func:`random_spec` draws a spec from a trial's generator over
-the same ranges as the public strategy :func:`resproof.strategies.resnest_specs`.
+the same ranges as the public strategy :func:`resproof.strategies.full_problem_specs`.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def random_spec(rng: np.random.Generator, *, n_in: tuple[int, int] = (1, 2),
                 samples: tuple[int, int] = (24, 40), activations=SMOOTH_ACTIVATIONS,
                 losses=CONVEX_LOSSES, wide: bool = True, width: tuple[int, int] = (1, 1),
                 constant_input: bool = False, dead_blocks: bool = False) -> NetSpec:
-    """A spec over the ranges of :func:`resproof.strategies.resnest_specs` (same rules)."""
+    """A spec over the ranges of :func:`resproof.strategies.full_problem_specs` (same rules)."""
     def pick(r):
         return int(rng.integers(r[0], r[1] + 1))
 

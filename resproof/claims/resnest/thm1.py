@@ -1,186 +1,199 @@
-"""Claims of Chen et al., ResNEsts and DenseNEsts (seed 002).
+"""``resnest.thm1`` (Chen et al., Theorem 1): under A2 (convex differentiable loss), A3
+(``M >= N_o``) and A4 (``A_phi = [W_0 W_1 ... W_{L-1}]`` of full column rank),
 
-``resnest.thm1``: under A2 (convex differentiable loss), A3 (``M >= N_o``) and
-A4 (``A_phi = [W_0 W_1 ... W_{L-1}]`` of full column rank), every local
-minimiser of (P_phi) has ``eps = R - min(PA_phi) = 0``, and every critical
-point of (P_phi) with full-rank ``W_{L+1}`` is a global minimiser.
+(i)  every critical point of (P_phi) with full-rank ``W_{L+1}`` is a global minimiser,
+     i.e. its risk equals ``min (PA_phi)``;
+(ii) ``eps = R(theta*) - min (PA_phi) = 0`` at every local minimiser ``theta*``.
 
-One trial: draw a ``resnest-tanh``-style instance, freeze the features, solve
-(PA_phi) by least squares, minimise (P_phi) over ``(W_L, W_{L+1})`` from the
-drawn weights (variable projection, :mod:`resproof.problems.pphi_solve`) to a relative
-gradient of ``1e-10``,
-confirm second-order optimality, and compare risks.  A positive ``eps`` (or a
-non-global critical point, for the ``all-critical-global`` control) is
-re-checked in 50-digit arithmetic before it counts as certified.
+One trial draws a wide instance (:func:`~resproof.strategies.draw_resnest_spec`, any
+loss of A2, activations tanh / softplus / quadratic / relu: the features are frozen),
+measures A2-A4, solves (PA_phi) (least squares, or the landscape engine for the other
+losses), finds local minima of (P_phi) from the drawn weights and random starts (ii),
+and critical points of any index by Newton on the gradient norm from rank-deficient
+and random starts (i); every converged point with full-rank ``W_{L+1}``
+(``sigma_min / sigma_max > 1e-4``) must have gap ``|R - min (PA_phi)| <= 1e-10
+max(1, min (PA_phi))``, and every confirmed minimum ``|eps|`` within the same.
+
+Controls (squared loss, so refutations are re-checked at 50 digits, one-sided):
+``narrow`` (``M < N_o``, A3 measured broken) and ``not-wide`` (A4 measured broken:
+``N_o <= M < N_in + sum_{i<L} K_i``, so ``A_phi`` cannot have full column rank),
+"eps = 0" asserted anyway; ``all-critical-global`` ("full rank" dropped from
+(i)): a critical point with rank-deficient ``W_{L+1}`` (searched from rank-deficient
+starts, and the constructed ``(0, 0)`` of the residual-target problem) above the
+global minimum; its rank deficiency is measured (full rank -> vacuous).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-import mpmath
 import numpy as np
 
-from ...landscape.certify import certify_critical_point, certify_negative_curvature
-from ...nn.instances import Instance, resnest_random
-from ...problems.augmented import augmented_optimum, augmented_optimum_mp
-from ...problems.pphi import PphiHighPrecision, PphiObjective
-from ...problems.pphi_solve import local_minimum
+from ...nn.instances import Instance
 from ...profiles import Budget
-from ...results import CriticalPoint, PointKind, TrialResult, Verdict
-from ..base import Claim, Control
-
-#: ``|eps|`` below this (relative to ``max(1, A*)``) is rounding, not a violation.
-EPS_TOL = 1e-12
-#: A4 holds when ``sigma_min / sigma_max`` of ``A_phi`` exceeds this.
-A4_TOL = 1e-8
-
-#: ``(N_in, M, K, L, N_o, N)`` per variant: size S of bench-spec; narrow breaks A3.
-SIZES = {None: (4, 8, 4, 2, 2, 256), "narrow": (2, 2, 2, 1, 3, 64),
-         "not-wide": (4, 8, 4, 2, 2, 256), "all-critical-global": (4, 8, 4, 2, 2, 256)}
-
-
-def a4_margin(inst: Instance) -> float:
-    """``sigma_min / sigma_max`` of ``A_phi = [W_0 W_1 ... W_{L-1}]``; 0 when ``M`` is too
-    small for full column rank."""
-    lay = inst.model.layout
-    views = lay.views(inst.theta)
-    A = np.hstack([views["W0"]] + [views[f"W{i}"] for i in range(1, lay.n_blocks)])
-    if A.shape[0] < A.shape[1]:
-        return 0.0
-    s = np.linalg.svd(A, compute_uv=False)
-    return float(s[-1] / s[0])
-
-
-def draw(seed: np.random.SeedSequence, control: str | None) -> Instance:
-    rng = np.random.default_rng(seed)
-    inst = resnest_random(rng, *SIZES[control])
-    if control == "not-wide":
-        # W_0 = [I; 0], W_1 = [Q; 0]: A_phi = [[I, Q], [0, 0]] has rank N_in < N_in + K_1
-        # (A4 broken), exactly: x_1 = [x + Q v_1; 0] in floating point too, so the
-        # degenerate feature directions are exact for the high-precision re-check.
-        lay = inst.model.layout
-        theta = inst.theta.copy()
-        views = lay.views(theta)
-        n = lay.n_in
-        views["W0"][...] = 0.0
-        views["W0"][:n, :] = np.eye(n)
-        views["W1"][...] = 0.0
-        views["W1"][:n, :] = rng.standard_normal((n, lay.block_widths[0])) / np.sqrt(n)
-        inst = Instance(inst.family, inst.size, inst.seed, inst.model, inst.X, inst.Y, theta)
-    return inst
+from ...results import PointKind, TrialResult
+from ...strategies import A2_LOSSES, ResnestSpec, draw_resnest_spec, resnest_instance
+from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, decide
+from .common import (
+    FULL_RANK_TOL,
+    RANK_TOL,
+    Study,
+    a2,
+    a3,
+    a4,
+    attains,
+    certify_curvature,
+    certify_study_gap,
+    constructed_saddle,
+    critical_points,
+    eps_tolerance,
+    minima,
+    pa_optimum,
+    point_record,
+    point_slack,
+    polish,
+)
 
 
-def pphi_problem(inst: Instance, residual_targets: bool = False
-                 ) -> tuple[PphiObjective, list[np.ndarray], np.ndarray]:
-    """(P_phi) on the frozen features of ``inst``; with ``residual_targets`` the targets
-    are replaced by their residual after least squares on ``x_{L-1}``, which makes
-    ``(W_L, W_{L+1}) = (0, 0)`` a critical point."""
-    *features, x_prev = inst.model.features(inst.theta, inst.X)
-    Y = inst.Y
-    if residual_targets:
-        beta, *_ = np.linalg.lstsq(x_prev, Y, rcond=None)
-        Y = Y - x_prev @ beta
-    return PphiObjective(x_prev, features[-1], Y), features, Y
-
-
-class PphiSearch(NamedTuple):
-    """A (P_phi) problem, ``min (PA_phi)`` and the local minimum found from the drawn weights."""
-
-    objective: PphiObjective
-    features: list[np.ndarray]
-    targets: np.ndarray
-    best: float
-    point: CriticalPoint
-
-
-def minimise_pphi(inst: Instance, **options: Any) -> PphiSearch:
-    """Minimise (P_phi) over ``(W_L, W_{L+1})`` from the drawn weights of ``inst``; the
-    ``(M - N_o) K_L`` zero modes of the symmetry ``W_{L+1} -> W_{L+1} G^{-1}`` are expected."""
-    p, features, Y = pphi_problem(inst)
-    lay = inst.model.layout
-    modes = max(lay.width - lay.n_out, 0) * lay.block_widths[-1]
-    point = local_minimum(p, inst.theta[-p.n_params:], symmetry_modes=modes, **options)
-    return PphiSearch(p, features, Y, augmented_optimum(features, Y), point)
+def spec_for(rng: np.random.Generator, control: str | None) -> ResnestSpec:
+    """The trial's spec: any A2 loss for the claim, the squared loss for the controls
+    (``not-wide``: ``N_o <= M < N_in + sum_{i<L} K_i``, so ``A_phi`` has more columns than
+    rows)."""
+    if control is None or control == "all-critical-global":
+        losses = A2_LOSSES if control is None else ("squared",)
+        return draw_resnest_spec(rng, losses=losses)
+    return draw_resnest_spec(rng, width=control, losses=("squared",), max_blocks=2,
+                             max_n_in=2)
 
 
 class Theorem1(Claim):
     id = "resnest.thm1"
-    title = "ResNEsts: eps = 0 at every local minimiser of (P_phi) under A2-A4"
+    title = "ResNEsts: critical points with full-rank W_{L+1} are global, eps = 0 (A2-A4)"
     source = "002_1b35302677467779.txt"
-    statement = ("Under A2, A3 (M >= N_o) and A4 ([W_0 ... W_{L-1}] full column rank), every "
-                 "critical point of (P_phi) with full-rank W_{L+1} is a global minimiser and "
-                 "eps = R(local min of P_phi) - min(PA_phi) = 0.")
+    statement = ("Under A2, A3 (M >= N_o) and A4 ([W_0 ... W_{L-1}] full column rank): (i) "
+                 "every critical point of (P_phi) with full-rank W_{L+1} is a global "
+                 "minimiser; (ii) eps = R(local min of P_phi) - min(PA_phi) = 0.")
     controls = (
         Control("narrow", "A3 broken (M < N_o): eps = 0 asserted anyway"),
-        Control("not-wide", "A4 broken (W_1 in the column space of W_0): eps = 0 asserted "
-                            "anyway"),
+        Control("not-wide", "A4 broken (M < N_in + sum_{i<L} K_i: A_phi has more columns "
+                            "than rows): eps = 0 asserted anyway"),
         Control("all-critical-global", "'full-rank W_{L+1}' dropped from (i): every critical "
                                        "point asserted global"),
     )
 
     def trial(self, seed: np.random.SeedSequence, control: str | None,
               budget: Budget) -> TrialResult:
-        inst = draw(seed, control)
-        lay = inst.model.layout
-        margins = {"A3": lay.width - lay.n_out, "A4": a4_margin(inst)}
-        if control is None and (margins["A3"] < 0 or margins["A4"] <= A4_TOL):
-            return TrialResult(Verdict.VACUOUS, None, {"assumption_margins": margins})
+        rng = np.random.default_rng(seed)
+        spec = spec_for(rng, control)
+        return self.check(resnest_instance(spec), spec.loss, control, budget, rng)
+
+    def trial_on(self, instance: Instance, budget: Budget, control: str | None = None,
+                 loss: str = "squared") -> TrialResult:
+        rng = np.random.default_rng(max(instance.seed, 0))
+        return self.check(instance, loss, control, budget, rng)
+
+    def check(self, inst: Instance, loss: str, control: str | None, budget: Budget,
+              rng: np.random.Generator) -> TrialResult:
+        """Decide one instance (module docstring)."""
+        study = Study.of(inst, loss)
+        measured = {"A2": a2(loss), "A3": a3(study), "A4": a4(study)}
+        dropped = {"narrow": "A3", "not-wide": "A4"}.get(control or "")
+        broken = [measured.pop(dropped)] if dropped else []
+        assumptions = list(measured.values())
+        log = SearchLog()
+        evidence: dict[str, Any] = {"sizes": study.sizes, "activation": inst.model.activation,
+                                    "loss": loss,
+                                    "instance": f"{inst.family}:{inst.size}:{inst.seed}"}
+        if any(not a.met for a in assumptions) or any(a.met for a in broken):
+            return decide(None, assumptions=assumptions, broken=broken, evidence=evidence)
         if control == "all-critical-global":
-            return self._constructed_saddle(inst, margins)
-        p, features, Y, best, point = minimise_pphi(inst, max_iterations=budget.max_iterations)
-        evidence: dict[str, Any] = {
-            "sizes": dict(zip(("N_in", "M", "K", "L", "N_o", "N"), SIZES[control], strict=True)),
-            "assumption_margins": margins, "min_PA_phi": best,
-            "stop_reason": point.stop_reason.value, "kind": point.kind.value,
-            "relative_grad_norm": point.relative_grad_norm, "lambda_min": point.lambda_min,
-            "zero_modes": point.n_zero_modes, "iterations": point.iterations}
-        if not point.converged or point.kind not in (PointKind.MINIMUM, PointKind.DEGENERATE):
-            return TrialResult(Verdict.INCONCLUSIVE, None, evidence)
-        risk = p.residual_risk(point.theta)
-        eps = risk - best
-        tol = EPS_TOL * max(1.0, best)
-        evidence.update(risk=risk, eps=eps, eps_tolerance=tol,
-                        sigma_min_Wout=float(np.linalg.svd(p.split(point.theta)[1],
-                                                           compute_uv=False)[-1]))
-        if abs(eps) <= tol:
-            return TrialResult(Verdict.HOLDS, float(tol - abs(eps)), evidence)
-        cert = certify_eps(p, features, Y, point.theta)
-        evidence["certificate"] = cert.to_json()
-        return TrialResult(Verdict.REFUTED, -abs(eps), evidence, certified=cert.certified)
+            return self._all_critical(study, assumptions, rng, budget, log, evidence)
+        best0, _, _ = pa_optimum(study, log)
+        mins = minima(study, rng, budget, log, best=best0)
+        crit = critical_points(study, rng, budget, log) if control is None else []
+        best, pa_slack, attained = pa_optimum(study, log, warm=mins + crit, label="PA_phi+")
+        assumptions += [a for a in (attained,) if a is not None]
+        if best is None:
+            return decide(None, assumptions=assumptions, broken=broken, searches=log,
+                          evidence=evidence)
+        assumptions.append(attains(study, mins, best))
+        evidence.update(min_PA_phi=best, PA_slack=pa_slack)
 
-    def _constructed_saddle(self, inst: Instance, margins: dict[str, float]) -> TrialResult:
-        p, features, Y = pphi_problem(inst, residual_targets=True)
-        best = augmented_optimum(features, Y)
-        zero = np.zeros(p.n_params)
-        risk = p.residual_risk(zero)
-        H = p.hessian(zero)
-        w, V = np.linalg.eigh(H)
-        evidence = {"construction": "targets replaced by their residual on x_{L-1}; "
-                                    "(W_L, W_{L+1}) = (0, 0), rank W_{L+1} = 0",
-                    "assumption_margins": margins, "risk": risk, "min_PA_phi": best,
-                    "grad_norm": float(np.linalg.norm(p.grad(zero))),
-                    "lambda_min": float(w[0])}
-        gap = risk - best
-        if gap <= EPS_TOL * max(1.0, best):
-            return TrialResult(Verdict.HOLDS, float(-gap), evidence)
-        cert = certify_eps(p, features, Y, zero)
-        curvature = certify_negative_curvature(PphiHighPrecision(p), zero, V[:, 0])
-        evidence["certificate"] = cert.to_json()
-        evidence["negative_curvature"] = curvature.to_json()
-        return TrialResult(Verdict.REFUTED, -gap, evidence,
-                           certified=cert.certified and curvature.certified)
+        def margin_at(p: Any) -> float:
+            return eps_tolerance(best, pa_slack, point_slack(study, p)) - abs(p.loss - best)
 
+        def in_part_i(p: Any) -> bool:
+            return (control is None and p.converged and p.kind is not PointKind.NOT_CRITICAL
+                    and study.w_out_rank_ratio(p.theta) > FULL_RANK_TOL)
 
-def certify_eps(p: PphiObjective, features: list[np.ndarray], Y: np.ndarray, theta: np.ndarray,
-                dps: int = 50):
-    """Re-check ``eps = R(theta*) - min(PA_phi) > 0`` at 50 digits near ``theta``: certified
-    only when the certified interval of ``eps`` lies above 0 (one-sided)."""
-    hp = PphiHighPrecision(p)
-    with mpmath.workdps(dps):
-        best = augmented_optimum_mp(features, Y, dps)
-    return certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0, dps=dps,
-                                  refutes="above")
+        checks: list[tuple[float, str, Any]] = []  # (margin, which part, point)
+        checks += [(margin_at(p), "ii", p) for p in mins if confirmed_minimum(p)]
+        checks += [(margin_at(p), "i", p) for p in mins + crit if in_part_i(p)]
+        # a point about to refute is first confirmed by a tighter search (polish); one
+        # that does not hold up there is dropped from the comparison and counted
+        unconfirmed = 0
+        for k, (m, part, p) in enumerate(checks):
+            if m < 0:
+                again = polish(study, p, log, f"{part}-candidate[{k}]", minimum=part == "ii")
+                keep = again is not None and (confirmed_minimum(again) if part == "ii"
+                                              else in_part_i(again))
+                checks[k] = (margin_at(again), part, again) if keep else (np.inf, part, None)
+                unconfirmed += not keep
+        checks = [c for c in checks if c[2] is not None]
+        evidence["points"] = [point_record(study, p, best) for p in mins + crit]
+        evidence["counts"] = {
+            "minima_confirmed": sum(confirmed_minimum(p) for p in mins),
+            "saddles_found": sum(p.converged and p.kind is PointKind.SADDLE for p in crit),
+            "full_rank_critical_checked": sum(part == "i" for _, part, _ in checks),
+            "candidates_not_confirmed": unconfirmed}
+        if not checks:
+            return decide(None, assumptions=assumptions, broken=broken, searches=log,
+                          evidence=evidence)
+        margin, part, worst = min(checks, key=lambda c: c[0])
+        evidence.update(worst_part=part, worst_point=point_record(study, worst, best),
+                        eps=worst.loss - best)
+        certified = None
+        if margin < 0:
+            certified, evidence["certificate"] = certify_study_gap(
+                study, worst.theta, 1 if worst.loss > best else -1)
+        return decide(margin, assumptions=assumptions, broken=broken, searches=log,
+                      certified=certified, evidence=evidence)
+
+    def _all_critical(self, study: Study, assumptions: list[Assumption],
+                      rng: np.random.Generator, budget: Budget, log: SearchLog,
+                      evidence: dict[str, Any]) -> TrialResult:
+        """"Every critical point is global": refuted by a rank-deficient critical point above
+        ``min (PA_phi)`` (searched on the instance, and constructed on its residual-target
+        problem); the dropped "full rank" is measured at that point."""
+        best, _, _ = pa_optimum(study, log)
+        residual = study.with_residual_targets()
+        best_res, _, _ = pa_optimum(residual, log)
+        if best is None or best_res is None:  # a (PA_phi) solve failed: nothing to compare
+            return decide(None, assumptions=assumptions, searches=log, evidence=evidence)
+        found = [(p, study, best, False) for p in critical_points(
+            study, rng, budget, log, random=False)]
+        found.append((constructed_saddle(residual, log), residual, best_res, True))
+        checks = [(eps_tolerance(b, point_slack(s, p)) - (p.loss - b), p, s, b, res)
+                  for p, s, b, res in found
+                  if p.converged and p.kind is not PointKind.NOT_CRITICAL]
+        evidence["points"] = [point_record(s, p, b) for p, s, b, _ in found]
+        if not checks:
+            return decide(None, assumptions=assumptions, searches=log, evidence=evidence)
+        margin, point, s, b, res = min(checks, key=lambda c: c[0])
+        r = s.w_out_rank_ratio(point.theta)
+        broken = [Assumption("full-rank W_{L+1} (dropped)", r - RANK_TOL, r,
+                             "sigma_min/sigma_max of W_{L+1} at the refuting point")]
+        evidence.update(worst_point=point_record(s, point, b), min_PA_phi=b,
+                        construction="targets replaced by their residual on [v_0..v_{L-1}]"
+                        if res else "Newton on the gradient norm, rank-deficient start")
+        certified = None
+        if margin < 0:
+            certified, evidence["certificate"] = certify_study_gap(s, point.theta, 1,
+                                                                   residual=res)
+            if point.kind is PointKind.SADDLE:
+                _, evidence["negative_curvature"] = certify_curvature(s, point.theta, res)
+        return decide(margin, assumptions=assumptions, broken=broken, searches=log,
+                      certified=certified, evidence=evidence)
 
 
 CLAIMS = [Theorem1()]

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from ...nn.instances import resnest_tanh
 from ...results import PointKind
-from .thm1 import minimise_pphi
+from .common import minimise_pphi
 
 
 def check_seed(seed: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 
 from resproof.claims.resnest._cases import NetSpec, a4, build
 from resproof.errors import InvalidInput
-from resproof.strategies import densenest_specs, resnest_specs
+from resproof.strategies import densenest_specs, full_problem_specs
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
@@ -17,7 +17,7 @@ from resproof.strategies import densenest_specs, resnest_specs
     ({"activations": ("tanhh",)}, "activations"), ({"losses": ("hinge",)}, "losses")])
 def test_resnest_specs_rejects_bad_arguments(kwargs, field):
     with pytest.raises(InvalidInput, match=field):
-        resnest_specs(**kwargs)
+        full_problem_specs(**kwargs)
 
 
 def test_densenest_specs_rejects_bad_arguments():

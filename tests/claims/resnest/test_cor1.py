@@ -11,14 +11,14 @@ from resproof.claims import get
 from resproof.claims.resnest._cases import NetSpec
 from resproof.profiles import get_budget
 from resproof.results import Verdict
-from resproof.strategies import resnest_specs
+from resproof.strategies import full_problem_specs
 
 CLAIM = get("resnest.cor1")
 QUICK = get_budget("quick")
 
 
 @settings(max_examples=8, deadline=None, derandomize=True)
-@given(resnest_specs(min_blocks=2, max_blocks=2, max_bottleneck=1, losses=("squared",
+@given(full_problem_specs(min_blocks=2, max_blocks=2, max_bottleneck=1, losses=("squared",
                                                                          "pseudo_huber")))
 def test_cor1_holds_or_is_vacuous(spec):
     result = CLAIM.check(spec, None, QUICK)
@@ -37,7 +37,7 @@ def _minimal(control, specs):
 
 
 def test_not_nested_refuted_certified_on_a_minimal_instance():
-    spec = _minimal("not-nested", resnest_specs(min_blocks=2, max_blocks=2,
+    spec = _minimal("not-nested", full_problem_specs(min_blocks=2, max_blocks=2,
                                                 losses=("squared",), min_samples=16))
     # shrinking reaches N_in = K = 1 and 16 samples; it stops at N_o = 2 (measured)
     assert (spec.n_in, spec.bottleneck, spec.n_out, spec.samples) == (1, 1, 2, 16)
@@ -47,7 +47,7 @@ def test_not_nested_refuted_certified_on_a_minimal_instance():
 
 
 def test_not_wide_refuted_certified_on_a_minimal_instance():
-    specs = resnest_specs(min_blocks=2, max_blocks=2, losses=("squared",), min_samples=16)
+    specs = full_problem_specs(min_blocks=2, max_blocks=2, losses=("squared",), min_samples=16)
     spec = _minimal("not-wide", specs.map(lambda s: dataclasses.replace(
         s, width=s.n_in + s.bottleneck)))
     assert (spec.n_in, spec.bottleneck, spec.n_out, spec.samples) == (1, 1, 1, 16)

@@ -11,14 +11,14 @@ from resproof.claims import get
 from resproof.claims.resnest._cases import NetSpec
 from resproof.profiles import get_budget
 from resproof.results import Verdict
-from resproof.strategies import resnest_specs
+from resproof.strategies import full_problem_specs
 
 CLAIM = get("resnest.cor2")
 QUICK = get_budget("quick")
 
 
 @settings(max_examples=6, deadline=None, derandomize=True)
-@given(resnest_specs(max_bottleneck=1))
+@given(full_problem_specs(max_bottleneck=1))
 def test_cor2_holds_or_is_vacuous(spec):
     result = CLAIM.check(spec, None, QUICK)
     assert result.verdict is not Verdict.REFUTED
@@ -27,7 +27,7 @@ def test_cor2_holds_or_is_vacuous(spec):
 
 
 def test_strict_as_worded_refuted_exactly_on_a_minimal_instance():
-    specs = resnest_specs(max_n_in=3, max_blocks=1, losses=("squared",),
+    specs = full_problem_specs(max_n_in=3, max_blocks=1, losses=("squared",),
                           activations=("identity",), constant_input=True)
     spec = find(specs.filter(lambda s: s.n_in >= 2),
                 lambda s: CLAIM.check(s, "strict-as-worded", QUICK).verdict is Verdict.REFUTED,

@@ -11,14 +11,14 @@ from resproof.claims import get
 from resproof.claims.resnest._cases import NetSpec
 from resproof.profiles import get_budget
 from resproof.results import Verdict
-from resproof.strategies import resnest_specs
+from resproof.strategies import full_problem_specs
 
 CLAIM = get("resnest.linear-unpredictability")
 QUICK = get_budget("quick")
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(resnest_specs(max_n_in=3, constant_input=True, dead_blocks=True))
+@given(full_problem_specs(max_n_in=3, constant_input=True, dead_blocks=True))
 def test_holds_or_is_vacuous(spec):
     result = CLAIM.check(spec, None, QUICK)
     assert result.verdict in (Verdict.HOLDS, Verdict.VACUOUS)
@@ -34,7 +34,7 @@ def test_a_dead_block_gives_no_gain_and_zero_residual():
 
 
 def test_as_worded_refuted_certified_on_a_minimal_instance():
-    spec = find(resnest_specs(constant_input=True).filter(lambda s: s.n_in == 2),
+    spec = find(full_problem_specs(constant_input=True).filter(lambda s: s.n_in == 2),
                 lambda s: CLAIM.check(dataclasses.replace(s, dead_block=1), "as-worded",
                                       QUICK).verdict is Verdict.REFUTED,
                 settings=settings(max_examples=50, derandomize=True, database=None))

@@ -11,14 +11,14 @@ from resproof.claims import get
 from resproof.claims.resnest._cases import NetSpec
 from resproof.profiles import get_budget
 from resproof.results import Verdict
-from resproof.strategies import resnest_specs
+from resproof.strategies import full_problem_specs
 
 CLAIM = get("resnest.rem1")
 QUICK = get_budget("quick")
 
 
 @settings(max_examples=8, deadline=None, derandomize=True)
-@given(resnest_specs(max_blocks=1, max_bottleneck=1, activations=("tanh", "quadratic"),
+@given(full_problem_specs(max_blocks=1, max_bottleneck=1, activations=("tanh", "quadratic"),
                      losses=("squared", "pseudo_huber", "softmax_ce")))
 def test_rem1_holds_or_is_vacuous(spec):
     result = CLAIM.check(spec, None, QUICK)
@@ -28,7 +28,7 @@ def test_rem1_holds_or_is_vacuous(spec):
 
 
 def test_reverse_refuted_certified_on_a_minimal_instance():
-    specs = resnest_specs(max_blocks=1, losses=("squared",), wide=False, max_width=2,
+    specs = full_problem_specs(max_blocks=1, losses=("squared",), wide=False, max_width=2,
                           min_samples=12).filter(lambda s: s.width == s.n_in)
     spec = find(specs, lambda s: CLAIM.check(s, "reverse", QUICK).verdict is Verdict.REFUTED,
                 settings=settings(max_examples=40, derandomize=True, database=None))

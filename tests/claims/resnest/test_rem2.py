@@ -11,14 +11,14 @@ from resproof.claims import get
 from resproof.claims.resnest._cases import NetSpec
 from resproof.profiles import get_budget
 from resproof.results import Verdict
-from resproof.strategies import resnest_specs
+from resproof.strategies import full_problem_specs
 
 CLAIM = get("resnest.rem2")
 QUICK = get_budget("quick")
 
 
 @settings(max_examples=6, deadline=None, derandomize=True)
-@given(resnest_specs(max_blocks=2, max_bottleneck=1, activations=("tanh", "quadratic"),
+@given(full_problem_specs(max_blocks=2, max_bottleneck=1, activations=("tanh", "quadratic"),
                      losses=("squared", "pseudo_huber", "softmax_ce")))
 def test_rem2_holds_or_is_vacuous(spec):
     result = CLAIM.check(spec, None, QUICK)
@@ -28,7 +28,7 @@ def test_rem2_holds_or_is_vacuous(spec):
 
 
 def test_scalar_stream_refuted_certified_on_a_minimal_instance():
-    specs = resnest_specs(min_blocks=2, max_blocks=2, max_n_in=1, max_bottleneck=1,
+    specs = full_problem_specs(min_blocks=2, max_blocks=2, max_n_in=1, max_bottleneck=1,
                           max_n_out=1, wide=False, max_width=1, min_samples=3, max_samples=5,
                           activations=("tanh",), losses=("squared",))
     spec = find(specs, lambda s: CLAIM.check(s, "scalar-stream", QUICK).verdict
