@@ -27,6 +27,13 @@ from numba import njit
 
 from ..buffers import _block, _mat, _sum_k
 
+#: Whether nodes ``w_i`` may take the rows ``R_{w_i}`` as their basis (below).  Off: with
+#: three or more such nodes (e.g. ``ResNEst(2, 4, 1, (1, 1, 1, 1))``: ``w_2, w_3, w_4``)
+#: the assembled blocks ``(w_2, w_4)`` and ``(w_2, out)`` read unwritten memory (values
+#: ~1e248 or nan) while every HVP is right; found 2026-12-02, not yet located.  Every
+#: node is then its own basis, which the property test against HVP columns covers.
+W_ROW_BASES = False
+
 # columns of the node table (:func:`_nodes`)
 _D0, _R, _C, _CJ, _Q0, _U0, _J0, _JS, _RHO, _KO = range(10)
 
@@ -94,7 +101,7 @@ def _bases(th, lay, nd, skip):
     nb = nd[:, _R].copy()
     for A in range(nn):
         rhoD[nd[A, _D0]:nd[A, _D0] + nd[A, _R]] = nd[A, _RHO]
-        if A % 2 == 0 and 0 < A < nn - 1 and nd[A, _RHO] < M:
+        if W_ROW_BASES and A % 2 == 0 and 0 < A < nn - 1 and nd[A, _RHO] < M:
             nb[A] = nd[A, _RHO]
     bas = np.zeros((nn, nb.max()), dtype=np.int64)
     ro = np.zeros(nn + 1, dtype=np.int64)
