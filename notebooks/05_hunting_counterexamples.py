@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -281,17 +283,30 @@ print(f"{len(minima_gaps)} minima, largest gap {max(minima_gaps):.1e};"
 # %% [markdown]
 # ## 4. Sweeping and reading the report
 #
-# **TO BE FILLED (sweeps/reports helper):** sweep `notebook.deep-linear-minima` (or a
-# registered claim) over seeds and sizes with resproof's sweep machinery, and read its
-# report.  Until that lands, the cell below is the same sweep by hand: verdict counts over
-# seeds from `Claim.verify`, and the JSON an `Outcome` serialises to (what
-# `resproof verify ... --json` prints).
+# A notebook's own claims live only in this kernel; registered claims (and claims of other
+# installed packages, through the `resproof.claims` entry-point group) can be swept with
+# `resproof.sweep.run` — the same path as `resproof verify ... --out DIR`.  Every trial is
+# appended to `DIR/results.jsonl` as it ends (a killed sweep resumes with `resume=True`),
+# and `resproof.report.write_report` turns the directory into the Markdown (or HTML) report
+# with a `REPORT.json` per counterexample that `resproof replay` re-checks.
 
 # %%
-# --- SWEEP / REPORT CELL: to be replaced by the sweeps helper's API ---------------------
-sweep = {seed: deep_claim.verify(control="every-critical-point", trials=4, seed=seed)
-         for seed in range(4)}
-for seed, outcome in sweep.items():
-    print(f"seed {seed}: {outcome.label:<30} counts {outcome.evidence['counts']}")
-doc = sweep[0].to_json()
-print(sorted(doc))
+import json
+import tempfile
+from pathlib import Path
+
+from resproof.report import write_report
+from resproof.sweep import run
+
+sweep_dir = Path(tempfile.mkdtemp()) / "sweep"
+outcomes, records = run([("resnest.thm1", "all-critical-global")], trials=2, seed=0,
+                        budget="quick", out=sweep_dir)
+for outcome in outcomes:
+    print(f"{outcome.label}: {outcome.verdict.value}, certified {outcome.certified},"
+          f" {outcome.trials} trials")
+print(len((sweep_dir / "results.jsonl").read_text().splitlines()), "records in results.jsonl")
+report = write_report(sweep_dir)
+text = report.read_text()
+print(text[:1200])
+reports = sorted((sweep_dir / "counterexamples").rglob("REPORT.json"))
+print(sorted(json.loads(reports[0].read_text())) if reports else "no counterexample written")
