@@ -46,6 +46,10 @@ W_ZERO = 1e-8
 START_SCALE = 0.5
 #: Attempts per needed search (fresh start, refinement of the last end point, fresh start).
 ATTEMPTS = 3
+#: Iterations of a search's first attempt (the refinement gets the budget's).
+FIRST_ITERATIONS = 300
+#: A minimisation whose ``||theta||`` grew this many times its start has diverged.
+DIVERGED = 20.0
 #: Pseudo-Huber scale used throughout.
 HUBER_DELTA = 1.0
 
@@ -221,13 +225,22 @@ def curvature(obj: Any, point: CriticalPoint) -> tuple[float, float]:
 
 def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
                    budget: Budget, log: SearchLog, label: str,
-                   rng: np.random.Generator) -> CriticalPoint:
-    """One needed search, up to :data:`ATTEMPTS` attempts: the start, a refinement from the
-    last end point with twice the iterations, then a fresh random start.  Superseded
-    attempts are logged (``needed=False``); the last attempt is the needed one, so a
-    search that never converged makes the trial inconclusive."""
+                   rng: np.random.Generator) -> CriticalPoint | None:
+    """One needed search, up to :data:`ATTEMPTS` attempts: the start (at most
+    :data:`FIRST_ITERATIONS` iterations), a refinement from its end point with the
+    budget's iterations, then a fresh random start.  Superseded attempts are logged
+    (``needed=False``); the last attempt is the needed one, so a search that never
+    converged makes the trial inconclusive.
+
+    A minimisation whose ``||theta||`` grew above :data:`DIVERGED` times its start
+    (the risk's infimum along the path lies at infinity: no critical point on it) is
+    logged as diverged, not needed, and returns ``None``: the statement is about
+    critical points and such a path has none to check.
+    """
     modes = symmetry_modes(model)
-    theta, iterations = start, budget.max_iterations
+    theta = start
+    iterations = min(FIRST_ITERATIONS, budget.max_iterations)
+    norm0 = max(1.0, float(np.linalg.norm(start)))
     for attempt in range(ATTEMPTS):
         if kind == "minimum":
             point = minimize(obj, theta, max_iterations=iterations, symmetry_modes=modes)
@@ -235,14 +248,20 @@ def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
             point = find_critical_point(obj, theta, max_iterations=iterations,
                                         symmetry_modes=modes)
         ok = point.converged and point.kind.value != "not_critical"
+        growth = float(np.linalg.norm(point.theta)) / norm0
+        if not ok and kind == "minimum" and growth > DIVERGED:
+            log.add(f"{label} (attempt {attempt + 1}, diverged: ||theta|| x{growth:.0f}, "
+                    "no critical point on the path)", point, needed=False)
+            return None
         if ok or attempt == ATTEMPTS - 1:
             log.add(f"{label} (attempt {attempt + 1})", point, needed=True)
             return point
         log.add(f"{label} (attempt {attempt + 1}, superseded)", point, needed=False)
         if attempt == 0 and np.all(np.isfinite(point.theta)):
-            theta, iterations = point.theta, 2 * budget.max_iterations
+            theta, iterations = point.theta, budget.max_iterations
         else:
             theta = rng.standard_normal(model.n_params) * START_SCALE
+            norm0 = max(1.0, float(np.linalg.norm(theta)))
     raise AssertionError("unreachable")
 
 

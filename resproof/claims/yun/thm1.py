@@ -119,7 +119,7 @@ class Theorem1(Claim):
                     point = c.constructed_point(obj, model, start, log, label)
                 else:
                     point = c.searched_point(obj, model, start, kind, budget, log, label, rng)
-                if not point.converged or point.kind.value == "not_critical":
+                if point is None or not point.converged or point.kind.value == "not_critical":
                     continue
                 conditions = self._conditions(model, point.theta, X_, y_, spec.loss)
                 lam, tau = c.curvature(obj, point)
