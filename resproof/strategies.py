@@ -100,3 +100,38 @@ def _quadratics(draw: Any, lo: int, hi: int, rank: int | None, linear: str,
         a = [ai + ri for ai, ri in zip(a, r, strict=True)]
     a0 = QQ(draw(ints))
     return Quadratic(default_variables(n), tuple(map(tuple, A)), tuple(a), a0)
+
+
+# ---------------------------------------------------------------------------------------
+# Deep ResNets of Yun, Sra & Jadbabaie (yun.thm1, yun.thm1-no-coverage, yun.single-block)
+# ---------------------------------------------------------------------------------------
+
+YUN_SPACES = ("thm1", "no-coverage", "single-block")
+
+
+def yun_specs(space: str = "thm1", *, searched: bool = True) -> st.SearchStrategy[Any]:
+    """Instances :class:`~resproof.claims.yun._critical.Spec` of the space the claim
+    draws from (``"thm1"``, ``"no-coverage"`` or ``"single-block"``): input dimension,
+    block widths with ``sum_{l >= 2} m_l < d_x``, sample count, activation, loss and a
+    data seed.  Shrinks towards the smallest ``d_x``, the first (smallest) widths, few
+    samples, tanh and the squared loss."""
+    from .claims.yun import _critical
+
+    check_choice("space", space, YUN_SPACES)
+    chosen = {"thm1": _critical.THM1_SPACE, "no-coverage": _critical.NO_COVERAGE_SPACE,
+              "single-block": _critical.SINGLE_SPACE}[space]
+    return _yun_specs(chosen, searched)
+
+
+@st.composite
+def _yun_specs(draw: Any, space: Any, searched: bool) -> Any:
+    from .claims.yun import _critical
+
+    d = draw(st.sampled_from(space.d_x), label="d_x")
+    widths = draw(st.sampled_from(_critical.admissible_widths(space, d)), label="widths")
+    samples = draw(st.integers(*space.samples), label="samples")
+    activation = draw(st.sampled_from(space.activations), label="activation")
+    loss = draw(st.sampled_from(space.losses), label="loss")
+    seed = draw(st.integers(0, 2**31 - 1), label="seed")
+    dead = draw(st.sampled_from(space.dead_coordinate), label="dead_coordinate")
+    return _critical.Spec(d, widths, samples, activation, loss, seed, dead, searched)

@@ -99,7 +99,7 @@ THM1_SPACE = Space(d_x=(2, 3), widths=((1,), (2,), (1, 1), (2, 1), (1, 1, 1), (2
 #: yun.thm1-no-coverage: the same, with the last input coordinate dead half of the time.
 NO_COVERAGE_SPACE = dataclasses.replace(THM1_SPACE, dead_coordinate=(False, True))
 #: yun.single-block: ``L = 1``.
-SINGLE_SPACE = Space(d_x=(2, 3), widths=((1,), (2,), (3,)), samples=(8, 32))
+SINGLE_SPACE = Space(d_x=(2, 3), widths=((1,), (2,), (3,)), samples=(24, 48))
 
 
 def admissible_widths(space: Space, d_x: int) -> list[tuple[int, ...]]:
