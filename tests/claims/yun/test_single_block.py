@@ -4,9 +4,7 @@ a strict saddle."""
 
 from __future__ import annotations
 
-import numpy as np
-from hypothesis import HealthCheck, find, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings
 
 from resproof.claims import get
 from resproof.profiles import get_budget
@@ -36,30 +34,27 @@ def test_single_block_holds_at_seed_0():
 
 
 def _smallest_refutation(control):
-    claim = get("yun.single-block")
-
-    def refuted(seed: int) -> bool:
-        r = claim.trial(np.random.SeedSequence(seed), control, QUICK)
-        return r.verdict is Verdict.REFUTED and bool(r.certified)
-
-    seed = find(st.integers(0, 2**16), refuted,
-                settings=settings(max_examples=5, derandomize=True, database=None))
-    return claim.trial(np.random.SeedSequence(seed), control, QUICK)
+    # the controls' instances have fixed, smallest sizes: the first seed is the counterexample
+    outcome = get("yun.single-block").verify(control=control, trials=1, seed=0)
+    assert outcome.verdict is Verdict.REFUTED
+    assert outcome.certified is True
+    return outcome.counterexample
 
 
 def test_w_zero_refuted_certified_and_a_strict_saddle():
-    result = _smallest_refutation("w-zero")
-    assert result.evidence["sizes"] == {"d_x": 2, "hidden": 2, "samples": 8}
-    assert result.evidence["kind"] == "saddle" and result.evidence["lambda_min"] < 0
-    assert result.evidence["negative_curvature"]["certified"]
-    cert = result.evidence["certificate"]
+    evidence = _smallest_refutation("w-zero")
+    assert evidence["sizes"] == {"d_x": 2, "hidden": 2, "samples": 8}
+    assert evidence["kind"] == "saddle"
+    assert evidence["lambda_min"] < 0
+    assert evidence["negative_curvature"]["certified"]
+    cert = evidence["certificate"]
     assert cert["margin"] - cert["error_bound"] > 0
-    assert [a["met"] for a in result.evidence["broken_assumptions"]] == [False]
+    assert [a["met"] for a in evidence["broken_assumptions"]] == [False]
 
 
 def test_no_skip_refuted_certified_exactly():
-    result = _smallest_refutation("no-skip")
-    assert result.evidence["sizes"] == {"d_x": 2, "hidden": 2, "samples": 8}
-    assert result.evidence["relative_grad_norm"] == 0.0
-    assert [a["met"] for a in result.evidence["broken_assumptions"]] == [False]
-    assert [a["met"] for a in result.evidence["assumptions"]] == [True]
+    evidence = _smallest_refutation("no-skip")
+    assert evidence["sizes"] == {"d_x": 2, "hidden": 2, "samples": 8}
+    assert evidence["relative_grad_norm"] == 0.0
+    assert [a["met"] for a in evidence["broken_assumptions"]] == [False]
+    assert [a["met"] for a in evidence["assumptions"]] == [True]
