@@ -44,8 +44,9 @@ RANK_TOL = 1e-6
 W_ZERO = 1e-8
 #: Standard deviation of random starts.
 START_SCALE = 0.5
-#: Attempts per needed search (fresh start, refinement of the last end point, fresh start).
-ATTEMPTS = 3
+#: Attempts per needed search: the start, a refinement of its end point, a fresh start,
+#: a refinement of that one.
+ATTEMPTS = 4
 #: Iterations of a search's first attempt (the refinement gets the budget's).
 FIRST_ITERATIONS = 300
 #: A minimisation whose ``||theta||`` grew this many times its start has diverged.
@@ -228,9 +229,9 @@ def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
                    rng: np.random.Generator) -> CriticalPoint | None:
     """One needed search, up to :data:`ATTEMPTS` attempts: the start (at most
     :data:`FIRST_ITERATIONS` iterations), a refinement from its end point with the
-    budget's iterations, then a fresh random start.  Superseded attempts are logged
-    (``needed=False``); the last attempt is the needed one, so a search that never
-    converged makes the trial inconclusive.
+    budget's iterations, then a fresh random start and its refinement.  Superseded
+    attempts are logged (``needed=False``); the last attempt is the needed one, so a
+    search that never converged makes the trial inconclusive.
 
     A minimisation whose ``||theta||`` grew above :data:`DIVERGED` times its start
     (the risk's infimum along the path lies at infinity: no critical point on it) is
@@ -257,11 +258,12 @@ def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
             log.add(f"{label} (attempt {attempt + 1})", point, needed=True)
             return point
         log.add(f"{label} (attempt {attempt + 1}, superseded)", point, needed=False)
-        if attempt == 0 and np.all(np.isfinite(point.theta)):
+        if attempt % 2 == 0 and np.all(np.isfinite(point.theta)):
             theta, iterations = point.theta, budget.max_iterations
         else:
             theta = rng.standard_normal(model.n_params) * START_SCALE
             norm0 = max(1.0, float(np.linalg.norm(theta)))
+            iterations = min(FIRST_ITERATIONS, budget.max_iterations)
     raise AssertionError("unreachable")
 
 

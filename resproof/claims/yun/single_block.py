@@ -46,6 +46,8 @@ from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, dec
 from . import _critical as c
 from .thm1 import certify_gap
 
+#: Scale of ``w`` (times the start scale) in the extra critical-point searches.
+W_HEAVY = 4.0
 #: The controls' instance sizes (``d_x``, hidden width, samples).
 CONTROL_SIZES = (2, 2, 8)
 
@@ -118,23 +120,22 @@ class SingleBlock(Claim):
             evidence["R_lin_failed"] = "the convex solve for R_lin did not converge"
             return decide(None, searches=log, evidence=evidence)
         obj = model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
-        rows = []
-        for r in range(budget.restarts):
-            for kind in ("minimum", "critical"):
-                label = f"{kind} from random start {r}"
-                start = rng.standard_normal(model.n_params) * c.START_SCALE
-                point = c.searched_point(obj, model, start, kind, budget, log, label, rng)
-                if point is None or not point.converged or point.kind is PointKind.NOT_CRITICAL:
-                    continue
-                w_nonzero = c.w_zero_margin(model, point.theta)
-                part = ("critical point with w != 0" if w_nonzero.met else
-                        "local minimum" if confirmed_minimum(point) else None)
-                gap = c.risk_gap(point.loss, r_lin)
-                rows.append({"search": label, "kind": point.kind.value, "compared_as": part,
-                             "risk": point.loss, "gap": gap, "w_norm": w_nonzero.value,
-                             "lambda_min": point.lambda_min,
-                             "margin": None if part is None else c.RISK_TOL - gap,
-                             "theta": point.theta.tolist()})
+        rows: list[dict[str, Any]] = []
+        plan = [(f"{kind} from random start {r}", kind, 1.0)
+                for r in range(budget.restarts) for kind in ("minimum", "critical")]
+        # when no point fell in scope (minimisations diverge, Newton on ||g|| finds the
+        # w = 0 saddles), more critical-point searches from starts with a larger w
+        extra = [(f"critical from a large-w start {r}", "critical", W_HEAVY)
+                 for r in range(budget.restarts)]
+        while plan:
+            label, kind, w_scale = plan.pop(0)
+            start = rng.standard_normal(model.n_params) * c.START_SCALE
+            start[-model.d_x:] *= w_scale
+            point = c.searched_point(obj, model, start, kind, budget, log, label, rng)
+            if point is not None and point.converged and point.kind is not PointKind.NOT_CRITICAL:
+                rows.append(self._row(model, point, label, r_lin))
+            if not plan and extra and not any(row["margin"] is not None for row in rows):
+                plan, extra = extra, []
         compared = [row for row in rows if row["margin"] is not None]
         evidence.update(points_checked=len(compared), points_found=len(rows),
                         points=[{k: v for k, v in row.items() if k != "theta"} for row in rows])
@@ -150,6 +151,19 @@ class SingleBlock(Claim):
                 evidence["certificate"] = cert.to_json()
                 certified = bool(cert.certified and cert.margin > cert.error_bound)
         return decide(worst["margin"], searches=log, certified=certified, evidence=evidence)
+
+    @staticmethod
+    def _row(model: YunResNet, point: Any, label: str, r_lin: float) -> dict[str, Any]:
+        """A converged critical point: in scope as ``w != 0`` or as a confirmed minimum."""
+        w_nonzero = c.w_zero_margin(model, point.theta)
+        part = ("critical point with w != 0" if w_nonzero.met else
+                "local minimum" if confirmed_minimum(point) else None)
+        gap = c.risk_gap(point.loss, r_lin)
+        return {"search": label, "kind": point.kind.value, "compared_as": part,
+                "risk": point.loss, "gap": gap, "w_norm": w_nonzero.value,
+                "lambda_min": point.lambda_min,
+                "margin": None if part is None else c.RISK_TOL - gap,
+                "theta": point.theta.tolist()}
 
     # ------------------------------------------------------------------ controls
 
