@@ -167,7 +167,9 @@ class SingleBlock(Claim):
 
     # ------------------------------------------------------------------ controls
 
-    def w_zero(self, seed: int, activation: str = "tanh") -> TrialResult:
+    def w_zero(self, seed: int, activation: str = "tanh", w_norm: float = 0.0) -> TrialResult:
+        """The constructed ``w = 0`` point (``w_norm > 0`` puts ``w`` off zero: the
+        dropped assumption then holds and the trial is vacuous)."""
         d, k, n = CONTROL_SIZES
         spec = c.Spec(d, (k,), n, activation, "squared", seed)
         rng = np.random.default_rng(seed)
@@ -176,6 +178,7 @@ class SingleBlock(Claim):
         theta = rng.standard_normal(model.n_params)
         views = model.split(theta)
         views["Wout"][...] = 0.0
+        views["Wout"][0, 0] = w_norm
         theta = model._from_views(views)
         h = c.features(model, theta, X)
         beta, *_ = np.linalg.lstsq(h, y0, rcond=None)
@@ -204,16 +207,19 @@ class SingleBlock(Claim):
         return decide(margin, broken=[broken], searches=log, certified=certified,
                       evidence=evidence)
 
-    def no_skip(self, seed: int) -> TrialResult:
+    def no_skip(self, seed: int, skip: bool = False, dead: bool = True) -> TrialResult:
+        """The dead-ReLU point of ``w^T V relu(U x)`` (``skip=True`` keeps the identity
+        path, ``dead=False`` makes ``U > 0``: either gives a vacuous trial)."""
         d, k, n = CONTROL_SIZES
         rng = np.random.default_rng(seed)
         spec = c.Spec(d, (k,), n, "tanh", "squared", seed)
         X, y = c.draw_data(spec, rng)
         X = np.abs(X) + 0.1
-        model = YunResNet(d, (k,), "relu", skip=False)
+        model = YunResNet(d, (k,), "relu", skip=skip)
         theta = rng.standard_normal(model.n_params)
         views = model.split(theta)
-        views["U1"][...] = -np.abs(views["U1"]) - 0.1  # U < 0 and x > 0: every ReLU dead
+        # U < 0 and x > 0: every ReLU dead
+        views["U1"][...] = (-1 if dead else 1) * (np.abs(views["U1"]) + 0.1)
         theta = model._from_views(views)
         obj = model.objective(X, y)
         # measured: the skip path (f with V = 0 would be w^T x with a skip) is absent
@@ -238,8 +244,11 @@ class SingleBlock(Claim):
         log.add("constructed dead-ReLU point", point, needed=True)
         r_lin = c.linear_risk(X, y, "squared")
         gap = c.risk_gap(point.loss, r_lin)
-        exact_risk, exact_dead = exact_no_skip_risk(model, theta, X, y)
-        exact_gap = exact_risk - exact_linear_risk(X, y)
+        if skip:  # the exact evaluation is of the skip-free model only
+            exact_gap, exact_dead = Fraction(0), Fraction(0)
+        else:
+            exact_risk, exact_dead = exact_no_skip_risk(model, theta, X, y)
+            exact_gap = exact_risk - exact_linear_risk(X, y)
         evidence = {"sizes": {"d_x": d, "hidden": k, "samples": n},
                     "construction": "x > 0, U < 0: relu(U x_n) = 0 for every sample",
                     "risk": point.loss, "R_lin": r_lin, "gap": gap, "kind": point.kind.value,

@@ -58,3 +58,21 @@ def test_no_skip_refuted_certified_exactly():
     assert evidence["relative_grad_norm"] == 0.0
     assert [a["met"] for a in evidence["broken_assumptions"]] == [False]
     assert [a["met"] for a in evidence["assumptions"]] == [True]
+
+
+def test_w_zero_with_w_off_zero_is_vacuous():
+    result = get("yun.single-block").w_zero(0, w_norm=0.5)
+    assert result.verdict is Verdict.VACUOUS
+    assert [a["met"] for a in result.evidence["broken_assumptions"]] == [True]
+
+
+def test_no_skip_with_the_skip_kept_is_vacuous():
+    result = get("yun.single-block").no_skip(0, skip=True)
+    assert result.verdict is Verdict.VACUOUS
+    assert [a["met"] for a in result.evidence["broken_assumptions"]] == [True]
+
+
+def test_no_skip_with_live_relus_is_vacuous():
+    result = get("yun.single-block").no_skip(0, dead=False)
+    assert result.verdict is Verdict.VACUOUS
+    assert [a["met"] for a in result.evidence["assumptions"]] == [False]
