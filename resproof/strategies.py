@@ -112,9 +112,9 @@ YUN_SPACES = ("thm1", "no-coverage", "single-block")
 def yun_specs(space: str = "thm1", *, searched: bool = True) -> st.SearchStrategy[Any]:
     """Instances :class:`~resproof.claims.yun._critical.Spec` of the space the claim
     draws from (``"thm1"``, ``"no-coverage"`` or ``"single-block"``): input dimension,
-    block widths with ``sum_{l >= 2} m_l < d_x``, sample count, activation, loss and a
-    data seed.  Shrinks towards the smallest ``d_x``, the first (smallest) widths, few
-    samples, tanh and the squared loss."""
+    block widths with ``sum_{l >= 2} m_l < d_x``, sample count, activation, loss, a
+    data seed and one- or two-layer ``phi_l``.  Shrinks towards the smallest ``d_x``,
+    the first (smallest) widths, few samples, tanh, the squared loss and one layer."""
     from .claims.yun import _critical
 
     check_choice("space", space, YUN_SPACES)
@@ -134,4 +134,5 @@ def _yun_specs(draw: Any, space: Any, searched: bool) -> Any:
     loss = draw(st.sampled_from(space.losses), label="loss")
     seed = draw(st.integers(0, 2**31 - 1), label="seed")
     dead = draw(st.sampled_from(space.dead_coordinate), label="dead_coordinate")
-    return _critical.Spec(d, widths, samples, activation, loss, seed, dead, searched)
+    layers = draw(st.sampled_from(space.phi_layers), label="phi_layers")
+    return _critical.Spec(d, widths, samples, activation, loss, seed, dead, searched, layers)

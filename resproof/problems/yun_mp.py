@@ -1,8 +1,9 @@
 """The risk of a :class:`~resproof.nn.yun.YunResNet` in mpmath, for certification.
 
-``h_0 = x``, ``h_l = h_{l-1} + sigma V_l s(U_l h_{l-1})`` (``sigma = 1`` with the
+``h_0 = x``, ``h_l = h_{l-1} + sigma V_l phi_l(U_l h_{l-1})`` with ``phi_l = s`` or
+(:class:`~resproof.nn.models.YunTwoLayerResNet`) ``phi_l(u) = s(A_l s(u))`` (``sigma = 1`` with the
 skip, 0 without), ``f = w^T h_L``, ``R(theta) = (1/N) sum_n l(f(x_n); y_n)``,
-parameters in the order of :meth:`YunResNet.split` (``U_1, V_1, ..., U_L, V_L, w``,
+parameters in the order of the model's ``split`` (``U_1, [A_1,] V_1, ..., w``,
 row-major; no biases).
 
 Derivatives are exact to the working precision by forward-mode jets: every
@@ -25,6 +26,7 @@ import mpmath
 import numpy as np
 
 from ..errors import InvalidInput
+from ..nn.models import YunTwoLayerResNet
 from ..nn.yun import YunResNet
 
 ACTIVATIONS = ("tanh", "softplus", "identity")
@@ -105,7 +107,7 @@ class YunHighPrecision:
     """:class:`~resproof.landscape.certify.HighPrecisionObjective` of a bias-free
     YunResNet risk; data are taken as exact (the float values, or ``mpf`` given)."""
 
-    def __init__(self, model: YunResNet, X: Any, y: Any, loss: str = "squared",
+    def __init__(self, model: YunResNet | YunTwoLayerResNet, X: Any, y: Any, loss: str = "squared",
                  loss_param: float = 1.0):
         if model.bias:
             raise InvalidInput("model", "a YunResNet without biases", model)
@@ -143,6 +145,10 @@ class YunHighPrecision:
             U, V = p[f"U{i}"], p[f"W{i}"]
             z = [_dot(U[j], h) for j in range(U.shape[0])]
             s = [_activation(self.model.activation, zj) for zj in z]
+            if f"A{i}" in p:  # two-layer phi_l = s(A_l s(U_l h))
+                A = p[f"A{i}"]
+                s = [_activation(self.model.activation, _dot(A[j], s))
+                     for j in range(A.shape[0])]
             new = [_dot(V[r], s) for r in range(V.shape[0])]
             h = new if not sigma else [a + b for a, b in zip(h, new, strict=True)]
         f = _dot(p["Wout"][0], h)

@@ -28,6 +28,7 @@ from ...landscape.points import make_point
 from ...landscape.saddles import find_critical_point
 from ...landscape.spectrum import extreme_eigenvalues
 from ...nn.losses import loss_value
+from ...nn.models import YunTwoLayerResNet
 from ...nn.yun import YunResNet
 from ...problems.linear import optimum
 from ...profiles import Budget
@@ -73,9 +74,15 @@ class Spec:
     seed: int
     dead_coordinate: bool = False
     searched: bool = True
+    phi_layers: int = 1
 
     @property
-    def model(self) -> YunResNet:
+    def model(self) -> YunResNet | YunTwoLayerResNet:
+        """One-layer ``phi_l = s(U_l .)``, or two-layer ``s(A_l s(U_l .))`` with
+        ``A_l`` square (``phi_layers = 2``)."""
+        if self.phi_layers == 2:
+            return YunTwoLayerResNet(self.d_x, tuple((m, m) for m in self.widths),
+                                     self.activation)
         return YunResNet(self.d_x, tuple(self.widths), self.activation)
 
     def to_json(self) -> dict[str, Any]:
@@ -92,11 +99,12 @@ class Space:
     activations: tuple[str, ...] = ACTIVATIONS
     losses: tuple[str, ...] = LOSSES
     dead_coordinate: tuple[bool, ...] = (False,)
+    phi_layers: tuple[int, ...] = (1,)
 
 
 #: yun.thm1: ``sum_{l >= 2} m_l < d_x`` (condition 2 met by construction), L = 1..3.
 THM1_SPACE = Space(d_x=(2, 3), widths=((1,), (2,), (1, 1), (2, 1), (1, 1, 1), (2, 1, 1)),
-                   samples=(8, 24))
+                   samples=(8, 24), phi_layers=(1, 2))
 #: yun.thm1-no-coverage: the same, with the last input coordinate dead half of the time.
 NO_COVERAGE_SPACE = dataclasses.replace(THM1_SPACE, dead_coordinate=(False, True))
 #: yun.single-block: ``L = 1``.
@@ -114,7 +122,8 @@ def draw_spec(rng: np.random.Generator, space: Space) -> Spec:
     widths = options[int(rng.integers(len(options)))]
     return Spec(d, widths, int(rng.integers(space.samples[0], space.samples[1] + 1)),
                 str(rng.choice(space.activations)), str(rng.choice(space.losses)),
-                int(rng.integers(2**31)), bool(rng.choice(space.dead_coordinate)))
+                int(rng.integers(2**31)), bool(rng.choice(space.dead_coordinate)),
+                phi_layers=int(rng.choice(space.phi_layers)))
 
 
 def draw_data(spec: Spec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -168,7 +177,10 @@ def features(model: YunResNet, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
     h = X.copy()
     act = np.tanh if model.activation == "tanh" else lambda t: np.logaddexp(0.0, t)
     for i in range(1, model.depth + 1):
-        h = h + act(h @ views[f"U{i}"].T) @ views[f"W{i}"].T
+        inner = act(h @ views[f"U{i}"].T)
+        if f"A{i}" in views:
+            inner = act(inner @ views[f"A{i}"].T)
+        h = h + inner @ views[f"W{i}"].T
     return h
 
 
@@ -200,9 +212,11 @@ def room(model: YunResNet, theta: np.ndarray) -> Assumption:
                       "sigma_{d_x} / sigma_1 of [U_2^T ... U_L^T] (0: fewer columns than d_x)")
 
 
-def symmetry_modes(model: YunResNet) -> int:
-    """``V_L -> V_L + n c^T`` with ``w^T n = 0`` leaves ``f`` unchanged: ``(d_x - 1) m_L``."""
-    return (model.d_x - 1) * model.hidden[-1]
+def symmetry_modes(model: YunResNet | YunTwoLayerResNet) -> int:
+    """``V_L -> V_L + n c^T`` with ``w^T n = 0`` leaves ``f`` unchanged: ``(d_x - 1) n_L``
+    (``n_L`` the columns of ``V_L``)."""
+    n_last = model.split(np.zeros(model.n_params))[f"W{model.depth}"].shape[1]
+    return (model.d_x - 1) * n_last
 
 
 def w_zero_margin(model: YunResNet, theta: np.ndarray) -> Assumption:

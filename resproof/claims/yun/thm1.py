@@ -3,7 +3,9 @@
 Model (seed 003): ``h_1 = x + V_1 phi_1(x)``, ``h_l = h_{l-1} + V_l phi_l(U_l h_{l-1})``,
 ``f = w^T h_L``, realised by :class:`~resproof.nn.yun.YunResNet` with one-layer
 ``phi_1(x) = s(U_1 x)`` (``U_1`` is the parameter ``z`` of ``phi_1``) and
-``phi_l = s`` for ``l >= 2`` (``U_l`` the paper's), ``s`` in {tanh, softplus} (C2);
+``phi_l = s`` for ``l >= 2`` (``U_l`` the paper's), or by
+:class:`~resproof.nn.models.YunTwoLayerResNet` with two-layer ``phi_l(u) = s(A_l s(u))``
+(``A_l`` part of ``z``), ``s`` in {tanh, softplus} (C2);
 losses squared, logistic, pseudo-Huber (twice differentiable, convex).
 
 Statement: at a critical point ``theta*`` where (1) ``E[l'' h_L h_L^T]`` is full rank

@@ -101,3 +101,26 @@ def test_features_are_the_models_h_L():
     w = model.split(theta)["Wout"][0]
     f = model.resnest.predict(model.full_theta(theta), X)[:, 0]
     np.testing.assert_allclose(c.features(model, theta, X) @ w, f, rtol=1e-12, atol=1e-12)
+
+
+def test_high_precision_jets_two_layer_phi():
+    from resproof.nn.models import YunTwoLayerResNet
+
+    rng = np.random.default_rng(3)
+    model = YunTwoLayerResNet(2, ((1, 1), (1, 1)), "tanh")
+    X, y = rng.standard_normal((4, 2)), rng.standard_normal(4)
+    obj = model.objective(X, y, "pseudo_huber")
+    theta = rng.standard_normal(model.n_params)
+    hp = YunHighPrecision(model, X, y, "pseudo_huber")
+    np.testing.assert_allclose(np.array(hp.mp_grad(theta).tolist(), float).ravel(),
+                               obj.grad(theta), rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(np.array(hp.mp_hessian(theta).tolist(), float),
+                               obj.hessian(theta), rtol=1e-10, atol=1e-13)
+    w = model.split(theta)["Wout"][0]
+    np.testing.assert_allclose(c.features(model, theta, X) @ w,
+                               model.predict(theta, X)[:, 0], rtol=1e-12, atol=1e-12)
+
+
+def test_two_layer_phi_holds_with_searches():
+    spec = c.Spec(2, (1, 1), 10, "softplus", "logistic", 5, phi_layers=2)
+    assert get("yun.thm1").check(spec, QUICK).verdict is Verdict.HOLDS
