@@ -99,6 +99,11 @@ class SingleBlock(Claim):
 
     def trial(self, seed: np.random.SeedSequence, control: str | None,
               budget: Budget) -> TrialResult:
+        with c.small_blas():
+            return self._trial(seed, control, budget)
+
+    def _trial(self, seed: np.random.SeedSequence, control: str | None,
+               budget: Budget) -> TrialResult:
         rng = np.random.default_rng(seed)
         if control == "w-zero":
             return self.w_zero(int(rng.integers(2**31)), str(rng.choice(c.ACTIVATIONS)))
