@@ -233,8 +233,9 @@ class SingleBlock(Claim):
         f_no_v = model.resnest.predict(model.full_theta(model._from_views(no_v)), X)
         skip_ratio = float(np.linalg.norm(f_no_v) / (np.linalg.norm(no_v["Wout"])
                                                       * np.linalg.norm(X)))
-        skip = Assumption("skip connection", skip_ratio - 1e-12, skip_ratio,
-                          "||f(X) with V = 0|| / (||w|| ||X||): the identity path's output")
+        skip_path = Assumption("skip connection", skip_ratio - 1e-12, skip_ratio,
+                               "||f(X) with V = 0|| / (||w|| ||X||): the identity path's "
+                               "output")
         U = model.split(theta)["U1"]
         dead_value = float(np.min(-(X @ U.T)))
         radius = dead_value / float(np.max(np.linalg.norm(X, axis=1)))
@@ -264,7 +265,7 @@ class SingleBlock(Claim):
         certified = None
         if margin is not None and margin < 0:
             certified = bool(exact_gap > 0 and exact_dead > 0)
-        return decide(margin, assumptions=[dead], broken=[skip], searches=log,
+        return decide(margin, assumptions=[dead], broken=[skip_path], searches=log,
                       certified=certified, evidence=evidence)
 
 
