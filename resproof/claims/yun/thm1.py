@@ -242,7 +242,10 @@ class Theorem1NoCoverage(Theorem1):
                  "dropped), R(theta*) <= R_lin or lambda_min(Hessian) < 0.")
     reading = "condition (1) dropped; expected to hold (resproof's extension)"
     extension = True
-    controls = ()
+    controls = (
+        Control("drop-curvature", "the strict-saddle alternative dropped: every critical "
+                                  "point with condition (2) asserted to have R <= R_lin"),
+    )
     space = c.NO_COVERAGE_SPACE
     needs_coverage = False
 

@@ -124,3 +124,10 @@ def test_high_precision_jets_two_layer_phi():
 def test_two_layer_phi_holds_with_searches():
     spec = c.Spec(2, (1, 1), 10, "softplus", "logistic", 5, phi_layers=2)
     assert get("yun.thm1").check(spec, QUICK).verdict is Verdict.HOLDS
+
+
+def test_no_coverage_drop_curvature_refuted_and_certified():
+    outcome = get("yun.thm1-no-coverage").verify(control="drop-curvature", trials=1, seed=0)
+    assert outcome.verdict is Verdict.REFUTED
+    assert outcome.certified is True
+    assert outcome.counterexample["spec"]["samples"] == 8
