@@ -290,6 +290,23 @@ def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
     raise AssertionError("unreachable")
 
 
+def linear_embedding(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray | None:
+    """``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear minimiser: with
+    ``s(0) = 0`` (tanh) it is critical (``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries
+    ``s(0) = 0``, ``dR/dU_l`` carries ``V_l = 0``) with ``w != 0`` and ``R = R_lin``: the
+    tie of the statement.  ``None`` for an activation with ``s(0) != 0``."""
+    if model.activation != "tanh":
+        return None
+    t = optimum(X, y[:, None], loss, loss_param(loss))[0]
+    views = model.split(np.zeros(model.n_params))
+    views["Wout"][...] = t
+    rng = np.random.default_rng(0)
+    for name in views:
+        if name.startswith("A"):
+            views[name][...] = rng.standard_normal(views[name].shape)
+    return model._from_views(views)
+
+
 def constructed_point(obj: Any, model: YunResNet, theta: np.ndarray, log: SearchLog,
                       label: str) -> CriticalPoint:
     """Classify a constructed point from the objective's own gradient and Hessian (no

@@ -5,11 +5,13 @@ logistic, pseudo-Huber) and a C2 activation (tanh, softplus): every critical poi
 with ``w != 0`` has ``R <= R_lin`` and every local minimum has ``R <= R_lin``,
 ``R_lin = inf_t E l(t^T x; y)`` (no bias).
 
-One trial draws an instance from :data:`~resproof.claims.yun._critical.SINGLE_SPACE`
-and runs, from random starts, trust-region Newton minimisation and Newton on the
-gradient norm, every search recorded in a :class:`~resproof.claims.base.SearchLog`
-(:func:`~resproof.claims.yun._critical.searched_point`: a refinement and a fresh
-start before a search counts as failed).  Compared with ``R_lin``: every converged
+One trial draws an instance from :data:`~resproof.claims.yun._critical.SINGLE_SPACE`;
+for tanh it checks the constructed critical point ``U = 0, V = 0, w = t*`` (``w != 0``,
+``R = R_lin``: the tie), and it runs, from random starts, trust-region Newton
+minimisation and Newton on the gradient norm, every search recorded in a
+:class:`~resproof.claims.base.SearchLog`
+(:func:`~resproof.claims.yun._critical.searched_point`: a refinement and a fresh start
+before a search counts as failed).  Compared with ``R_lin``: every converged
 critical point with ``w != 0`` (any kind, ``DEGENERATE`` included: it is a critical
 point) and every *confirmed* minimum (``DEGENERATE`` is not one).  The
 ``(d_x - 1) k`` zero modes of ``V -> V + n c^T`` (``w^T n = 0``) are expected.
@@ -126,6 +128,12 @@ class SingleBlock(Claim):
             return decide(None, searches=log, evidence=evidence)
         obj = model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
         rows: list[dict[str, Any]] = []
+        embedding = c.linear_embedding(model, X, y, spec.loss)
+        if embedding is not None:
+            point = c.constructed_point(obj, model, embedding, log,
+                                        "constructed U = 0, V = 0, w = t*")
+            if point.converged:
+                rows.append(self._row(model, point, "constructed linear embedding", r_lin))
         plan = [(f"{kind} from random start {r}", kind, 1.0)
                 for r in range(budget.restarts) for kind in ("minimum", "critical")]
         # when no point fell in scope (minimisations diverge, Newton on ||g|| finds the

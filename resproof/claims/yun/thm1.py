@@ -17,6 +17,7 @@ point it establishes:
 
 * constructed: ``w = 0`` on targets with ``E[l'(0; y) h_L] = 0`` (then ``dR/dw = 0``
   and every other block's gradient carries the factor ``w``), with ``U, V`` random;
+  and, for tanh, ``U_l = 0, V_l = 0, w = t*`` on the drawn data (critical, ``R = R_lin``);
 * searched (on the drawn data): trust-region Newton minimisation from a random
   start, Newton on the gradient norm from random and rank-deficient starts
   (``w = 0``, ``U_l = 0`` for ``l >= 2``).
@@ -113,6 +114,11 @@ class Theorem1(Claim):
                                self._start(model, rng), "critical"))
             starts.append(("critical point from rank-deficient start",
                            self._start(model, rng, deficient=True), "critical"))
+            r_lin_d = c.linear_risk(Xd, yd, spec.loss)
+            if r_lin_d is not None:
+                embedding = c.linear_embedding(model, Xd, yd, spec.loss)
+                if embedding is not None:
+                    starts.insert(0, ("constructed U = 0, V = 0, w = t*", embedding, None))
             problems.append(("drawn data", Xd, yd, starts))
         evidence: dict[str, Any] = {"spec": spec.to_json(), "n_params": model.n_params}
         for name, X_, y_, plan in problems:
