@@ -442,3 +442,36 @@ def resnest_instance(spec: ResnestSpec) -> Any:
     size = "-".join(str(v) for v in spec.sizes.values())
     return dataclasses.replace(inst, family=f"resnest-{spec.activation}-{spec.loss}",
                                size=size, seed=spec.data_seed, model=model, Y=Y)
+# Deep ResNets of Yun, Sra & Jadbabaie (yun.thm1, yun.thm1-no-coverage, yun.single-block)
+# ---------------------------------------------------------------------------------------
+
+YUN_SPACES = ("thm1", "no-coverage", "single-block")
+
+
+def yun_specs(space: str = "thm1", *, searched: bool = True) -> st.SearchStrategy[Any]:
+    """Instances :class:`~resproof.claims.yun._critical.Spec` of the space the claim
+    draws from (``"thm1"``, ``"no-coverage"`` or ``"single-block"``): input dimension,
+    block widths with ``sum_{l >= 2} m_l < d_x``, sample count, activation, loss, a
+    data seed and one- or two-layer ``phi_l``.  Shrinks towards the smallest ``d_x``,
+    the first (smallest) widths, few samples, tanh, the squared loss and one layer."""
+    from .claims.yun import _critical
+
+    check_choice("space", space, YUN_SPACES)
+    chosen = {"thm1": _critical.THM1_SPACE, "no-coverage": _critical.NO_COVERAGE_SPACE,
+              "single-block": _critical.SINGLE_SPACE}[space]
+    return _yun_specs(chosen, searched)
+
+
+@st.composite
+def _yun_specs(draw: Any, space: Any, searched: bool) -> Any:
+    from .claims.yun import _critical
+
+    d = draw(st.sampled_from(space.d_x), label="d_x")
+    widths = draw(st.sampled_from(_critical.admissible_widths(space, d)), label="widths")
+    samples = draw(st.integers(*space.samples), label="samples")
+    activation = draw(st.sampled_from(space.activations), label="activation")
+    loss = draw(st.sampled_from(space.losses), label="loss")
+    seed = draw(st.integers(0, 2**31 - 1), label="seed")
+    dead = draw(st.sampled_from(space.dead_coordinate), label="dead_coordinate")
+    layers = draw(st.sampled_from(space.phi_layers), label="phi_layers")
+    return _critical.Spec(d, widths, samples, activation, loss, seed, dead, searched, layers)

@@ -271,7 +271,118 @@ class TwoLayerResNEst(_Embedded):
         return th
 
 
-MODELS = ("ResNEst", "TwoLayerResNEst", "AResNEst", "DenseNEst", "YunResNet", "LinearPredictor")
+@dataclasses.dataclass(frozen=True)
+class YunTwoLayerResNet(_Embedded):
+    """The deep ResNet of Yun, Sra & Jadbabaie with two-layer ``phi_l``:
+    ``h_0 = x``, ``h_l = h_{l-1} + V_l s(A_l s(U_l h_{l-1}))``, ``f = w^T h_L``
+    (``hidden[l] = (m_l, n_l)``: ``U_l`` is ``m_l x d_x``, ``A_l`` ``n_l x m_l``,
+    ``V_l`` ``d_x x n_l``; for ``l = 1`` ``U_1, A_1`` are the parameters ``z`` of
+    ``phi_1``).  No biases.
+
+    Realised as a one-layer ResNEst of width ``d_x + sum_l m_l`` with ``W_0 = [I; 0]``:
+    block ``l`` becomes two blocks, the first writing ``s(U_l h)`` into its own scratch
+    slot (pinned ``[0; I; 0]``), the second reading only that slot (``[0 A_l 0]``) and
+    writing ``V_l`` into the stream; scratch slots never reach the output
+    (``W_out = [w^T 0]``).  Free parameters, in order: per block ``U_l, A_l, V_l``
+    (row-major), then ``w``; :meth:`split` names them ``U{l}``, ``A{l}``, ``W{l}``
+    (= ``V_l``) and ``Wout``, as :class:`~resproof.nn.yun.YunResNet` does.
+    """
+
+    d_x: int
+    hidden: tuple[tuple[int, int], ...]
+    activation: str = "tanh"
+    skip: bool = True
+    bias: bool = False
+
+    @property
+    def depth(self) -> int:
+        return len(self.hidden)
+
+    @property
+    def resnest(self) -> ResNEst:
+        widths = tuple(w for pair in self.hidden for w in pair)
+        scratch = sum(m for m, _ in self.hidden)
+        return ResNEst(ParamLayout(self.d_x, self.d_x + scratch, 1, widths), self.activation)
+
+    def _free(self):
+        d, out, slot = self.d_x, [], self.d_x
+        for i, (m, _) in enumerate(self.hidden):
+            a, b = 2 * i + 1, 2 * i + 2
+            out += [(f"U{a}", slice(None), slice(0, d)),
+                    (f"U{b}", slice(None), slice(slot, slot + m)),
+                    (f"W{b}", slice(0, d), slice(None))]
+            slot += m
+        return [*out, ("Wout", slice(None), slice(0, d))]
+
+    def _pinned(self) -> np.ndarray:
+        lay = self.resnest.layout
+        th = np.zeros(lay.n_params)
+        views = lay.views(th)
+        views["W0"][:self.d_x] = np.eye(self.d_x)
+        slot = self.d_x
+        for i, (m, _) in enumerate(self.hidden):
+            views[f"W{2 * i + 1}"][slot:slot + m] = np.eye(m)
+            slot += m
+        return th
+
+    def split(self, t: np.ndarray) -> dict[str, np.ndarray]:
+        """``{'U1', 'A1', 'W1' (= V_1), ..., 'Wout' (= w^T)}`` copies of a free vector."""
+        t = np.asarray(t, dtype=np.float64)
+        if t.shape != (self.n_params,):
+            raise InvalidInput("theta", f"{self.n_params} numbers", f"shape {t.shape}")
+        out, pos = {}, 0
+        for i, (m, n) in enumerate(self.hidden, start=1):
+            for name, shape in ((f"U{i}", (m, self.d_x)), (f"A{i}", (n, m)),
+                                (f"W{i}", (self.d_x, n))):
+                size = shape[0] * shape[1]
+                out[name] = t[pos:pos + size].reshape(shape).copy()
+                pos += size
+        out["Wout"] = t[pos:].reshape(1, self.d_x).copy()
+        return out
+
+    def _from_views(self, views: dict[str, np.ndarray]) -> np.ndarray:
+        parts = []
+        for i in range(1, self.depth + 1):
+            parts += [views[f"U{i}"].ravel(), views[f"A{i}"].ravel(), views[f"W{i}"].ravel()]
+        return np.concatenate([*parts, views["Wout"].ravel()])
+
+    def objective(self, X: Any, Y: Any, loss: str = "squared",  # type: ignore[override]
+                  **kw: Any) -> HvpHessian:  # an HVP-assembled objective, same protocol
+        """The risk; its ``hessian`` is assembled from ``P`` exact HVPs (the structured
+        Hessian kernel disagrees with finite differences of the gradient on these
+        scratch-slot layouts, while the HVP agrees: see ``tests/nn/test_models.py``)."""
+        Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
+        return HvpHessian(super().objective(X, Y, loss, **kw))
+
+
+class HvpHessian:
+    """An objective whose dense Hessian is ``[H e_1, ..., H e_P]`` (symmetrised) from its
+    HVPs; ``loss``, ``loss_grad``, ``grad`` and ``hvp`` are the wrapped objective's."""
+
+    def __init__(self, inner: NetworkObjective):
+        self.inner = inner
+        self.n_params = inner.n_params
+
+    def loss(self, t: np.ndarray) -> float:
+        return self.inner.loss(t)
+
+    def loss_grad(self, t: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.inner.loss_grad(t)
+
+    def grad(self, t: np.ndarray) -> np.ndarray:
+        return self.inner.grad(t)
+
+    def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return self.inner.hvp(t, v)
+
+    def hessian(self, t: np.ndarray) -> np.ndarray:
+        eye = np.eye(self.n_params)
+        H = np.stack([self.inner.hvp(t, eye[i]) for i in range(self.n_params)], axis=1)
+        return 0.5 * (H + H.T)
+
+
+MODELS = ("ResNEst", "TwoLayerResNEst", "YunTwoLayerResNet", "AResNEst", "DenseNEst",
+          "YunResNet", "LinearPredictor")
 __all__ = [
     "ACTIVATIONS",
     "MODELS",
@@ -282,4 +393,5 @@ __all__ = [
     "ResNEst",
     "TwoLayerResNEst",
     "YunResNet",
+    "YunTwoLayerResNet",
 ]

@@ -68,71 +68,10 @@ def _thm1_landscape(seed: np.random.SeedSequence, control: str | None,
                      "eps = R - min(PA_phi) at a local minimiser of (P_phi)")
 
 
-def _yun_problem(seed: np.random.SeedSequence, control: str | None
-                 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray | None]:
-    """``(model, X, y, theta)`` as ``yun.single-block``'s trial draws them from ``seed``
-    (``theta`` the drawn point of a control's construction, else None)."""
-    from ..claims.yun import single_block as sb
-    from ..nn.models import YunResNet
-
-    rng = np.random.default_rng(seed)
-    X, y = sb.draw_data(rng, positive=control == "no-skip")
-    if control is None:
-        return YunResNet(sb.D_X, (sb.HIDDEN,), "tanh"), X, y, None
-    if control == "no-skip":
-        model = YunResNet(sb.D_X, (sb.HIDDEN,), "relu", skip=False)
-        theta = rng.standard_normal(model.n_params)
-        k = sb.HIDDEN * sb.D_X
-        theta[:k] = -np.abs(theta[:k]) - 0.1
-        return model, X, y, theta
-    model = YunResNet(sb.D_X, (sb.HIDDEN,), "tanh")
-    theta = rng.standard_normal(model.n_params)
-    theta[-sb.D_X:] = 0.0
-    views = model.split(theta)
-    h = X + np.tanh(X @ views["U1"].T) @ views["W1"].T
-    beta, *_ = np.linalg.lstsq(h, y, rcond=None)
-    return model, X, y - h @ beta, theta
-
-
-def _yun_instance(seed: np.random.SeedSequence, control: str | None) -> InstanceData:
-    model, X, y, theta = _yun_problem(seed, control)
-    spec = {"family": "yun-single-block",
-            "equations": "f(x) = w^T (x + V phi(U x)) (without x when skip is false)",
-            "activation": model.activation, "skip": bool(model.skip),
-            "loss": "squared: R = (1 / 2N) sum_n (f(x_n) - y_n)^2",
-            "sizes": {"d_x": int(X.shape[1]), "hidden": int(model.hidden[0]),
-                      "N": int(X.shape[0])},
-            "theta_layout": [[k, list(v.shape)] for k, v in
-                             model.split(np.zeros(model.n_params)).items()],
-            "arrays": {"X": "inputs (N, d_x)", "y": "targets (N,)",
-                       "theta": "the control's constructed point (absent for the claim)"}}
-    arrays = {"X": X, "y": y} if theta is None else {"X": X, "y": y, "theta": theta}
-    return InstanceData(spec, arrays)
-
-
-def _yun_landscape(seed: np.random.SeedSequence, control: str | None,
-                   budget: Budget) -> Landscape:
-    """The trial's deciding point (rerun: the claim records it in its evidence), checked
-    against the recorded risk before it is drawn."""
-    from ..claims import get
-
-    model, X, y, _ = _yun_problem(seed, control)
-    evidence = get("yun.single-block").trial(seed, control, budget).evidence
-    row = evidence.get("worst") if control is None else evidence
-    if not isinstance(row, dict):
-        raise RuntimeError("the trial recorded no deciding point")
-    theta = np.asarray(row["theta"], dtype=np.float64)
-    objective = model.objective(X, y)
-    risk = objective.loss(theta)
-    if not np.isclose(risk, row["risk"], rtol=1e-9, atol=0.0):
-        raise RuntimeError(f"rebuilt risk {risk!r} differs from the trial's {row['risk']!r}")
-    return Landscape(objective, theta, "R - R_lin at the critical point")
-
-
-_INSTANCES: dict[str, Callable[..., InstanceData]] = {"resnest.thm1": _thm1_instance,
-                                                      "yun.single-block": _yun_instance}
-_LANDSCAPES: dict[str, Callable[..., Landscape]] = {"resnest.thm1": _thm1_landscape,
-                                                    "yun.single-block": _yun_landscape}
+# yun.single-block's adapters went with its rewrite (its trial now draws from the yun
+# strategies' specs); its records carry no instance until it implements Claim.instance.
+_INSTANCES: dict[str, Callable[..., InstanceData]] = {"resnest.thm1": _thm1_instance}
+_LANDSCAPES: dict[str, Callable[..., Landscape]] = {"resnest.thm1": _thm1_landscape}
 
 
 def instance_of(claim: Claim, seed: np.random.SeedSequence,

@@ -94,3 +94,38 @@ def test_two_layer_blocks_match_a_direct_forward_pass():
     obj = m.objective(X, rng.standard_normal((5, 2)))
     np.testing.assert_allclose(obj.grad(t), oracles.central_gradient(obj.loss, t), rtol=1e-6,
                                atol=1e-8)
+
+
+def test_yun_two_layer_resnet_is_the_recursion_with_exact_derivatives():
+    from resproof.nn.models import YunTwoLayerResNet
+
+    rng = np.random.default_rng(0)
+    model = YunTwoLayerResNet(3, ((2, 1), (1, 2)), "tanh")
+    t = rng.standard_normal(model.n_params)
+    X, y = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    v = model.split(t)
+    np.testing.assert_array_equal(model._from_views(v), t)
+    h = X.copy()
+    for i in (1, 2):
+        h = h + np.tanh(np.tanh(h @ v[f"U{i}"].T) @ v[f"A{i}"].T) @ v[f"W{i}"].T
+    np.testing.assert_allclose(model.predict(t, X)[:, 0], h @ v["Wout"][0], atol=1e-12)
+    obj = model.objective(X, y, "logistic")
+    eps, P = 1e-6, model.n_params
+    fd = np.array([(obj.grad(t + eps * e) - obj.grad(t - eps * e)) / (2 * eps)
+                   for e in np.eye(P)])
+    np.testing.assert_allclose(obj.hessian(t), 0.5 * (fd + fd.T), atol=1e-7)
+
+
+def test_structured_hessian_matches_finite_differences_four_thin_blocks():
+    from resproof.nn.resnest import ResNEst
+
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    obj = ResNEst.build(2, 4, 1, (1, 1, 1, 1)).objective(X, Y)
+    t = rng.standard_normal(obj.n_params)
+    eps = 1e-6
+    fd = np.array([(obj.grad(t + eps * e) - obj.grad(t - eps * e)) / (2 * eps)
+                   for e in np.eye(obj.n_params)])
+    hv = np.array([obj.hvp(t, e) for e in np.eye(obj.n_params)])
+    np.testing.assert_allclose(hv, fd, atol=1e-6)   # the HVP is right
+    np.testing.assert_allclose(obj.hessian(t), fd, atol=1e-6)

@@ -1,23 +1,34 @@
-"""Claims of Yun, Sra & Jadbabaie, deep ResNets vs linear predictors (seed 003).
+"""``yun.single-block`` (Yun, Sra & Jadbabaie, ``L = 1``; Shamir's setting).
 
-``yun.single-block`` (``L = 1``, Shamir's setting): for
-``f(x) = w^T (x + V phi(U x))`` with squared loss, every critical point with
-``w != 0`` has ``R <= R_lin`` and every local minimum has ``R <= R_lin``,
-where ``R_lin = min_t 1/(2N) sum_n (t^T x_n - y_n)^2`` (no bias).
+For ``f(x) = w^T (x + V s(U x))`` with a twice-differentiable convex loss (squared,
+logistic, pseudo-Huber) and a C2 activation (tanh, softplus): every critical point
+with ``w != 0`` has ``R <= R_lin`` and every local minimum has ``R <= R_lin``,
+``R_lin = inf_t E l(t^T x; y)`` (no bias).
 
-One trial draws data and searches from random starts: local minima by
-trust-region Newton, and critical points of any index by Newton on the
-gradient norm (points the gradient-flat guard rejects are not critical).
-Every converged point with ``w != 0`` (and every local minimum) is compared
-with ``R_lin``.  Controls construct the points the theorem excludes:
+One trial draws an instance from :data:`~resproof.claims.yun._critical.SINGLE_SPACE`;
+for tanh it checks the constructed critical point ``U = 0, V = 0, w = t*`` (``w != 0``,
+``R = R_lin``: the tie), and it runs, from random starts, trust-region Newton
+minimisation and Newton on the gradient norm, every search recorded in a
+:class:`~resproof.claims.base.SearchLog`
+(:func:`~resproof.claims.yun._critical.searched_point`: a refinement and a fresh start
+before a search counts as failed).  Compared with ``R_lin``: every converged
+critical point with ``w != 0`` (any kind, ``DEGENERATE`` included: it is a critical
+point) and every *confirmed* minimum (``DEGENERATE`` is not one).  The
+``(d_x - 1) k`` zero modes of ``V -> V + n c^T`` (``w^T n = 0``) are expected.
 
-* ``:w-zero`` -- targets replaced by their residual on ``h(x)``, so that
-  ``w = 0`` is critical (``dR/dw = -E[y h] = 0``, the other blocks are
-  multiplied by ``w``); its risk ``E y^2 / 2`` exceeds ``R_lin``, and the
-  engine must call it a strict saddle (certified negative curvature).
-* ``:no-skip`` -- ``f(x) = w^T V relu(U x)`` with every ReLU dead on the
-  sample (``U x_n < 0``): ``f == 0`` on an open set, so a (flat) local
-  minimum with ``R = E y^2 / 2 > R_lin``, certified in exact rationals.
+Controls keep their constructions; each is decided from the model's own measured
+risk, gradient and curvature at the point, after measuring the dropped assumption
+broken:
+
+* ``:w-zero`` -- ``w = 0`` on targets replaced by their residual on ``h(x)``
+  (``dR/dw = -E[y h] = 0``); measured: ``||w|| = 0``, the gradient below tolerance,
+  ``R - R_lin > 0``; certified at 50 digits (critical point by Newton-Kantorovich,
+  the gap's lower bound ``> 0``) with the negative curvature as evidence.
+* ``:no-skip`` -- ``f(x) = w^T V relu(U x)``, ``x > 0``, ``U < 0``: measured: the skip
+  path absent (``f`` with ``V = 0`` is 0), every ReLU dead with a margin (then ``R`` is
+  constant on a neighbourhood: a local minimum, though its Hessian is 0 and the
+  second-order test only says ``DEGENERATE``), the measured gradient 0 and
+  ``R - R_lin > 0``; certified in exact rationals (dead margin and both risks).
 """
 
 from __future__ import annotations
@@ -25,126 +36,26 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import mpmath
 import numpy as np
 
-from ...landscape.certify import certify_critical_point, certify_negative_curvature
-from ...landscape.minimize import minimize
+from ...landscape.certify import certify_negative_curvature
 from ...landscape.points import make_point
-from ...landscape.saddles import find_critical_point
-from ...nn.models import LinearPredictor, YunResNet
-from ...problems.augmented import augmented_optimum_mp
+from ...nn.yun import YunResNet
+from ...problems.yun_mp import YunHighPrecision
 from ...profiles import Budget
-from ...results import PointKind, StopReason, TrialResult, Verdict
-from ..base import Claim, Control
+from ...results import PointKind, StopReason, TrialResult
+from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, decide
+from . import _critical as c
+from .thm1 import certify_gap
 
-D_X, HIDDEN, SAMPLES = 2, 2, 48
-#: ``R - R_lin`` above this (relative to ``max(1, R_lin)``) is a violation, not rounding.
-RISK_TOL = 1e-10
-#: ``||w||`` below this counts as ``w = 0``.
-W_ZERO = 1e-8
-#: Standard deviation of the random starts.
-START_SCALE = 0.3
-
-
-def draw_data(rng: np.random.Generator, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    X = rng.standard_normal((SAMPLES, D_X))
-    if positive:
-        X = np.abs(X) + 0.1
-    a = rng.standard_normal(D_X)
-    y = np.tanh(2.0 * X @ a) + 0.1 * rng.standard_normal(SAMPLES)
-    return X, y
-
-
-class YunSingleBlockHighPrecision:
-    """``R(U, V, w) = 1/(2N) sum_n (w^T (sigma x_n + V tanh(U x_n)) - y_n)^2`` in mpmath.
-
-    Parameter order as :class:`~resproof.nn.models.YunResNet`: ``U`` (``k x d``),
-    ``V`` (``d x k``), ``w`` (``d``), row-major.  With ``a = V^T w``,
-    ``df/dU_jc = a_j s'_j x_c``, ``df/dV_ij = w_i s_j``, ``df/dw_i = h_i``; the
-    nonzero second derivatives are ``UU: delta_jj' a_j s''_j x_c x_c'``,
-    ``UV: delta_jj' w_i s'_j x_c``, ``Uw: V_ij s'_j x_c``, ``Vw: delta_ii' s_j``;
-    ``H = 1/N sum_n (grad f grad f^T + r_n hess f)``.
-    """
-
-    def __init__(self, X: np.ndarray, y: np.ndarray, skip: bool = True):
-        self.X = [[mpmath.mpf(float(v)) for v in row] for row in X]
-        self.y = [mpmath.mpf(float(v)) for v in y]
-        self.d, self.k = X.shape[1], HIDDEN
-        self.sigma = 1 if skip else 0
-        self.n_params = 2 * self.d * self.k + self.d
-
-    def _unpack(self, theta):
-        d, k = self.d, self.k
-        t = [mpmath.mpf(v) for v in theta]
-        U = [t[j * d:(j + 1) * d] for j in range(k)]
-        V = [t[d * k + i * k:d * k + (i + 1) * k] for i in range(d)]
-        w = t[2 * d * k:]
-        return U, V, w
-
-    def _sample(self, U, V, w, x):
-        d, k = self.d, self.k
-        z = [mpmath.fsum(U[j][c] * x[c] for c in range(d)) for j in range(k)]
-        s = [mpmath.tanh(v) for v in z]
-        s1 = [1 - v * v for v in s]
-        s2 = [-2 * s[j] * s1[j] for j in range(k)]
-        h = [self.sigma * x[i] + mpmath.fsum(V[i][j] * s[j] for j in range(k)) for i in range(d)]
-        f = mpmath.fsum(w[i] * h[i] for i in range(d))
-        a = [mpmath.fsum(V[i][j] * w[i] for i in range(d)) for j in range(k)]
-        return s, s1, s2, h, f, a
-
-    def _grad_f(self, V, w, x, s, s1, h, a):
-        d, k = self.d, self.k
-        g = [a[j] * s1[j] * x[c] for j in range(k) for c in range(d)]
-        g += [w[i] * s[j] for i in range(d) for j in range(k)]
-        return g + list(h)
-
-    def mp_loss(self, theta):
-        U, V, w = self._unpack(theta)
-        return mpmath.fsum((self._sample(U, V, w, x)[4] - y) ** 2
-                           for x, y in zip(self.X, self.y, strict=True)) / (2 * len(self.y))
-
-    def mp_grad(self, theta):
-        U, V, w = self._unpack(theta)
-        g = [mpmath.mpf(0)] * self.n_params
-        for x, y in zip(self.X, self.y, strict=True):
-            s, s1, _s2, h, f, a = self._sample(U, V, w, x)
-            gf = self._grad_f(V, w, x, s, s1, h, a)
-            g = [gi + (f - y) * gj for gi, gj in zip(g, gf, strict=True)]
-        return mpmath.matrix([gi / len(self.y) for gi in g])
-
-    def mp_hessian(self, theta):
-        d, k, P = self.d, self.k, self.n_params
-        U, V, w = self._unpack(theta)
-        H = mpmath.matrix(P, P)
-        oV, ow = d * k, 2 * d * k
-        for x, y in zip(self.X, self.y, strict=True):
-            s, s1, s2, h, f, a = self._sample(U, V, w, x)
-            gf = self._grad_f(V, w, x, s, s1, h, a)
-            r = f - y
-            for p in range(P):
-                for q in range(P):
-                    H[p, q] += gf[p] * gf[q]
-            for j in range(k):
-                for c in range(d):
-                    pu = j * d + c
-                    for c2 in range(d):
-                        H[pu, j * d + c2] += r * a[j] * s2[j] * x[c] * x[c2]
-                    for i in range(d):
-                        pv = oV + i * k + j
-                        H[pu, pv] += r * w[i] * s1[j] * x[c]
-                        H[pv, pu] += r * w[i] * s1[j] * x[c]
-                        H[pu, ow + i] += r * V[i][j] * s1[j] * x[c]
-                        H[ow + i, pu] += r * V[i][j] * s1[j] * x[c]
-            for i in range(d):
-                for j in range(k):
-                    H[oV + i * k + j, ow + i] += r * s[j]
-                    H[ow + i, oV + i * k + j] += r * s[j]
-        return H / len(self.y)
+#: Scale of ``w`` (times the start scale) in the extra critical-point searches.
+W_HEAVY = 4.0
+#: The controls' instance sizes (``d_x``, hidden width, samples).
+CONTROL_SIZES = (2, 2, 8)
 
 
 def exact_linear_risk(X: np.ndarray, y: np.ndarray) -> Fraction:
-    """``R_lin`` in exact rationals (normal equations over QQ from the float data)."""
+    """``R_lin`` (squared loss) in exact rationals (normal equations over QQ)."""
     import sympy
 
     A = sympy.Matrix([[sympy.Rational(Fraction(float(v))) for v in row] for row in X])
@@ -155,11 +66,31 @@ def exact_linear_risk(X: np.ndarray, y: np.ndarray) -> Fraction:
     return Fraction(int(value.p), int(value.q))
 
 
+def exact_no_skip_risk(model: YunResNet, theta: np.ndarray, X: np.ndarray,
+                       y: np.ndarray) -> tuple[Fraction, Fraction]:
+    """``(R, min_n min_j -(U x_n)_j)`` of ``f = w^T V relu(U x)`` in exact rationals."""
+    views = model.split(theta)
+    U = [[Fraction(float(v)) for v in row] for row in views["U1"]]
+    V = [[Fraction(float(v)) for v in row] for row in views["W1"]]
+    w = [Fraction(float(v)) for v in views["Wout"][0]]
+    total, dead = Fraction(0), None
+    for x, t in zip(X, y, strict=True):
+        xs = [Fraction(float(v)) for v in x]
+        z = [sum((u * v for u, v in zip(row, xs, strict=True)), Fraction(0)) for row in U]
+        dead = min([-v for v in z] + ([dead] if dead is not None else []))
+        s = [max(v, Fraction(0)) for v in z]
+        h = [sum((a * b for a, b in zip(row, s, strict=True)), Fraction(0)) for row in V]
+        f = sum((a * b for a, b in zip(w, h, strict=True)), Fraction(0))
+        total += (f - Fraction(float(t))) ** 2
+    return total / (2 * len(y)), dead
+
+
 class SingleBlock(Claim):
     id = "yun.single-block"
     title = "Single-block ResNet: critical points with w != 0 and local minima beat linear"
     source = "003_b91220a50cbb67a9.txt"
-    statement = ("For f(x) = w^T (x + V phi(U x)) with squared loss, every critical point with "
+    statement = ("For f(x) = w^T (x + V s(U x)), s in {tanh, softplus}, a twice-differentiable "
+                 "convex loss (squared, logistic, pseudo-Huber): every critical point with "
                  "w != 0 has R <= R_lin, and every local minimum has R <= R_lin.")
     controls = (
         Control("w-zero", "the w != 0 requirement dropped: every critical point asserted to "
@@ -170,106 +101,186 @@ class SingleBlock(Claim):
 
     def trial(self, seed: np.random.SeedSequence, control: str | None,
               budget: Budget) -> TrialResult:
+        with c.small_blas():
+            return self._trial(seed, control, budget)
+
+    def _trial(self, seed: np.random.SeedSequence, control: str | None,
+               budget: Budget) -> TrialResult:
         rng = np.random.default_rng(seed)
         if control == "w-zero":
-            return self._w_zero(rng)
+            return self.w_zero(int(rng.integers(2**31)), str(rng.choice(c.ACTIVATIONS)))
         if control == "no-skip":
-            return self._no_skip(rng)
-        X, y = draw_data(rng)
-        model = YunResNet(D_X, (HIDDEN,), "tanh")
-        obj = model.objective(X, y)
-        _, r_lin = LinearPredictor.squared_optimum(X, y[:, None])
-        tol = RISK_TOL * max(1.0, r_lin)
-        points = []
-        for _ in range(budget.restarts):
-            start = rng.standard_normal(model.n_params) * START_SCALE
-            points.append(("local minimum", minimize(obj, start,
-                                                     max_iterations=budget.max_iterations)))
-            points.append(("critical point", find_critical_point(
-                obj, start, max_iterations=budget.max_iterations)))
-        checked, worst = [], None
-        for label, p in points:
-            w = model.split(p.theta)["Wout"]
-            relevant = p.converged and p.kind is not PointKind.NOT_CRITICAL and (
-                p.kind in (PointKind.MINIMUM, PointKind.DEGENERATE)
-                or np.linalg.norm(w) > W_ZERO)
-            if not relevant:
-                continue
-            row = {"search": label, "kind": p.kind.value, "risk": p.loss,
-                   "w_norm": float(np.linalg.norm(w)), "lambda_min": p.lambda_min,
-                   "gap": p.loss - r_lin, "theta": p.theta.tolist()}
-            checked.append(row)
-            if worst is None or row["gap"] > worst["gap"]:
-                worst = row
-        evidence: dict[str, Any] = {"R_lin": r_lin, "points_checked": len(checked),
-                                    "searches": len(points), "tolerance": tol, "worst": worst}
-        if worst is None:
-            return TrialResult(Verdict.INCONCLUSIVE, None, evidence)
-        if worst["gap"] <= tol:
-            return TrialResult(Verdict.HOLDS, float(tol - worst["gap"]), evidence)
-        hp = YunSingleBlockHighPrecision(X, y)
-        best = augmented_optimum_mp([X], y[:, None])
-        cert = certify_critical_point(hp, np.array(worst["theta"]),
-                                      lambda t: hp.mp_loss(t) - best, 0, refutes="above")
-        evidence["certificate"] = cert.to_json()
-        return TrialResult(Verdict.REFUTED, -worst["gap"], evidence, certified=cert.certified)
+            return self.no_skip(int(rng.integers(2**31)))
+        return self.check(c.draw_spec(rng, c.SINGLE_SPACE), budget)
 
-    def _w_zero(self, rng: np.random.Generator) -> TrialResult:
-        X, y0 = draw_data(rng)
-        model = YunResNet(D_X, (HIDDEN,), "tanh")
+    def check(self, spec: c.Spec, budget: Budget) -> TrialResult:
+        """Every search's converged critical point with ``w != 0`` and every confirmed
+        minimum against ``R_lin``."""
+        rng = np.random.default_rng(spec.seed)
+        model = spec.model
+        X, y = c.draw_data(spec, rng)
+        r_lin = c.linear_risk(X, y, spec.loss)
+        log = SearchLog()
+        evidence: dict[str, Any] = {"spec": spec.to_json(), "R_lin": r_lin,
+                                    "n_params": model.n_params}
+        if r_lin is None:
+            evidence["R_lin_failed"] = "the convex solve for R_lin did not converge"
+            return decide(None, searches=log, evidence=evidence)
+        obj = model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
+        rows: list[dict[str, Any]] = []
+        embedding = c.linear_embedding(model, X, y, spec.loss)
+        if embedding is not None:
+            point = c.constructed_point(obj, model, embedding, log,
+                                        "constructed U = 0, V = 0, w = t*")
+            if point.converged:
+                rows.append(self._row(model, point, "constructed linear embedding", r_lin))
+        plan = [(f"{kind} from random start {r}", kind, 1.0)
+                for r in range(budget.restarts) for kind in ("minimum", "critical")]
+        # when no point fell in scope (minimisations diverge, Newton on ||g|| finds the
+        # w = 0 saddles), more critical-point searches from starts with a larger w
+        extra = [(f"critical from a large-w start {r}", "critical", W_HEAVY)
+                 for r in range(budget.restarts)]
+        while plan:
+            label, kind, w_scale = plan.pop(0)
+            start = rng.standard_normal(model.n_params) * c.START_SCALE
+            start[-model.d_x:] *= w_scale
+            point = c.searched_point(obj, model, start, kind, budget, log, label, rng)
+            if point is not None and point.converged and point.kind is not PointKind.NOT_CRITICAL:
+                rows.append(self._row(model, point, label, r_lin))
+            if not plan and extra and not any(row["margin"] is not None for row in rows):
+                plan, extra = extra, []
+        compared = [row for row in rows if row["margin"] is not None]
+        evidence.update(points_checked=len(compared), points_found=len(rows),
+                        points=[{k: v for k, v in row.items() if k != "theta"} for row in rows])
+        if not compared:
+            return decide(None, searches=log, evidence=evidence)
+        worst = min(compared, key=lambda row: row["margin"])
+        evidence["worst"] = worst
+        certified = None
+        if worst["margin"] < 0:
+            certified = False
+            if spec.loss == "squared":
+                cert = certify_gap(model, X, y, np.array(worst["theta"]))
+                evidence["certificate"] = cert.to_json()
+                certified = bool(cert.certified and cert.margin > cert.error_bound)
+        return decide(worst["margin"], searches=log, certified=certified, evidence=evidence)
+
+    @staticmethod
+    def _row(model: YunResNet, point: Any, label: str, r_lin: float) -> dict[str, Any]:
+        """A converged critical point: in scope as ``w != 0`` or as a confirmed minimum."""
+        w_nonzero = c.w_zero_margin(model, point.theta)
+        part = ("critical point with w != 0" if w_nonzero.met else
+                "local minimum" if confirmed_minimum(point) else None)
+        gap = c.risk_gap(point.loss, r_lin)
+        return {"search": label, "kind": point.kind.value, "compared_as": part,
+                "risk": point.loss, "gap": gap, "w_norm": w_nonzero.value,
+                "lambda_min": point.lambda_min,
+                "margin": None if part is None else c.RISK_TOL - gap,
+                "theta": point.theta.tolist()}
+
+    # ------------------------------------------------------------------ controls
+
+    def w_zero(self, seed: int, activation: str = "tanh", w_norm: float = 0.0) -> TrialResult:
+        """The constructed ``w = 0`` point (``w_norm > 0`` puts ``w`` off zero: the
+        dropped assumption then holds and the trial is vacuous)."""
+        d, k, n = CONTROL_SIZES
+        spec = c.Spec(d, (k,), n, activation, "squared", seed)
+        rng = np.random.default_rng(seed)
+        model = spec.model
+        X, y0 = c.draw_data(spec, rng)
         theta = rng.standard_normal(model.n_params)
-        theta[-D_X:] = 0.0  # w = 0
         views = model.split(theta)
-        h = X + np.tanh(X @ views["U1"].T) @ views["W1"].T
+        views["Wout"][...] = 0.0
+        views["Wout"][0, 0] = w_norm
+        theta = model._from_views(views)
+        h = c.features(model, theta, X)
         beta, *_ = np.linalg.lstsq(h, y0, rcond=None)
         y = y0 - h @ beta  # E[y h] = 0: w = 0 is critical
         obj = model.objective(X, y)
-        point = make_point(obj, theta, StopReason.CONVERGED)
-        _, r_lin = LinearPredictor.squared_optimum(X, y[:, None])
-        gap = point.loss - r_lin
-        evidence = {"construction": "w = 0, targets = residual of y on h(x) = x + V tanh(U x)",
-                    "risk": point.loss, "R_lin": r_lin, "kind": point.kind.value,
-                    "grad_norm": point.grad_norm, "lambda_min": point.lambda_min,
-                    "theta": theta.tolist()}
-        if point.kind is PointKind.NOT_CRITICAL:
-            return TrialResult(Verdict.INCONCLUSIVE, None, evidence)
-        if gap <= RISK_TOL * max(1.0, r_lin):
-            return TrialResult(Verdict.HOLDS, float(-gap), evidence)
-        hp = YunSingleBlockHighPrecision(X, y)
-        best = augmented_optimum_mp([X], y[:, None])
-        cert = certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0,
-                                      refutes="above")
-        direction = np.linalg.eigh(obj.hessian(theta))[1][:, 0]
-        curvature = certify_negative_curvature(hp, theta, direction)
-        evidence["certificate"] = cert.to_json()
-        evidence["negative_curvature"] = curvature.to_json()
-        return TrialResult(Verdict.REFUTED, -gap, evidence,
-                           certified=cert.certified and curvature.certified)
+        log = SearchLog()
+        point = c.constructed_point(obj, model, theta, log, "constructed w = 0")
+        r_lin = c.linear_risk(X, y, "squared")
+        gap = c.risk_gap(point.loss, r_lin)
+        broken = c.w_zero_margin(model, theta)
+        evidence: dict[str, Any] = {
+            "spec": spec.to_json(), "sizes": {"d_x": d, "hidden": k, "samples": n},
+            "construction": "w = 0, targets = residual of y on h(x) = x + V s(U x)",
+            "risk": point.loss, "R_lin": r_lin, "gap": gap, "kind": point.kind.value,
+            "relative_grad_norm": point.relative_grad_norm, "lambda_min": point.lambda_min,
+            "theta": theta.tolist()}
+        margin = c.RISK_TOL - gap if point.converged else None
+        certified = None
+        if margin is not None and margin < 0 and not broken.met:
+            cert = certify_gap(model, X, y, theta)
+            direction = np.linalg.eigh(obj.hessian(theta))[1][:, 0]
+            curv = certify_negative_curvature(YunHighPrecision(model, X, y), theta, direction)
+            evidence["certificate"] = cert.to_json()
+            evidence["negative_curvature"] = curv.to_json()
+            certified = bool(cert.certified and cert.margin > cert.error_bound)
+        return decide(margin, broken=[broken], searches=log, certified=certified,
+                      evidence=evidence)
 
-    def _no_skip(self, rng: np.random.Generator) -> TrialResult:
-        X, y = draw_data(rng, positive=True)
-        model = YunResNet(D_X, (HIDDEN,), "relu", skip=False)
+    def no_skip(self, seed: int, skip: bool = False, dead: bool = True) -> TrialResult:
+        """The dead-ReLU point of ``w^T V relu(U x)`` (``skip=True`` keeps the identity
+        path, ``dead=False`` makes ``U > 0``: either gives a vacuous trial)."""
+        d, k, n = CONTROL_SIZES
+        rng = np.random.default_rng(seed)
+        spec = c.Spec(d, (k,), n, "tanh", "squared", seed)
+        X, y = c.draw_data(spec, rng)
+        X = np.abs(X) + 0.1
+        model = YunResNet(d, (k,), "relu", skip=skip)
         theta = rng.standard_normal(model.n_params)
-        k = HIDDEN * D_X
-        theta[:k] = -np.abs(theta[:k]) - 0.1  # U < 0 and x > 0: every ReLU dead
-        U = theta[:k].reshape(HIDDEN, D_X)
-        dead_margin = float(np.min(-(X @ U.T)))
+        views = model.split(theta)
+        # U < 0 and x > 0: every ReLU dead
+        views["U1"][...] = (-1 if dead else 1) * (np.abs(views["U1"]) + 0.1)
+        theta = model._from_views(views)
         obj = model.objective(X, y)
-        risk = obj.loss(theta)
-        _, r_lin = LinearPredictor.squared_optimum(X, y[:, None])
-        exact_risk = sum(Fraction(float(v)) ** 2 for v in y) / (2 * len(y))
-        exact_gap = exact_risk - exact_linear_risk(X, y)
-        radius = dead_margin / float(np.max(np.linalg.norm(X, axis=1)))
-        evidence = {"construction": "x > 0, U < 0: relu(U x_n) = 0 for every sample, f = 0 "
-                                    "on the ball ||dU||_2 < radius",
-                    "dead_margin": dead_margin, "radius": radius, "risk": risk, "R_lin": r_lin,
-                    "grad_norm": float(np.linalg.norm(obj.grad(theta))),
-                    "exact_gap": str(exact_gap), "theta": theta.tolist()}
-        if dead_margin <= 0:
-            return TrialResult(Verdict.INCONCLUSIVE, None, evidence)
-        if exact_gap <= 0:
-            return TrialResult(Verdict.HOLDS, float(-exact_gap), evidence)
-        return TrialResult(Verdict.REFUTED, -float(exact_gap), evidence, certified=True)
+        # measured: the skip path (f with V = 0 would be w^T x with a skip) is absent
+        no_v = model.split(theta)
+        no_v["W1"][...] = 0.0
+        f_no_v = model.resnest.predict(model.full_theta(model._from_views(no_v)), X)
+        skip_ratio = float(np.linalg.norm(f_no_v) / (np.linalg.norm(no_v["Wout"])
+                                                      * np.linalg.norm(X)))
+        skip_path = Assumption("skip connection", skip_ratio - 1e-12, skip_ratio,
+                               "||f(X) with V = 0|| / (||w|| ||X||): the identity path's "
+                               "output")
+        U = model.split(theta)["U1"]
+        dead_value = float(np.min(-(X @ U.T)))
+        radius = dead_value / float(np.max(np.linalg.norm(X, axis=1)))
+        dead = Assumption("every ReLU dead on the sample (local constancy)",
+                          radius / max(1.0, float(np.linalg.norm(U))), dead_value,
+                          "min_n min_j -(U x_n)_j / max_n ||x_n||, relative to ||U||: R is "
+                          "constant for ||dU||_2 below it and any V, w (a local minimum)")
+        log = SearchLog()
+        point = make_point(obj, theta, StopReason.CONVERGED)
+        if point.kind is PointKind.NOT_CRITICAL:
+            point = dataclasses_replace_stop(point)
+        log.add("constructed dead-ReLU point", point, needed=True)
+        r_lin = c.linear_risk(X, y, "squared")
+        gap = c.risk_gap(point.loss, r_lin)
+        if skip:  # the exact evaluation is of the skip-free model only
+            exact_gap, exact_dead = Fraction(0), Fraction(0)
+        else:
+            exact_risk, exact_dead = exact_no_skip_risk(model, theta, X, y)
+            exact_gap = exact_risk - exact_linear_risk(X, y)
+        evidence = {"sizes": {"d_x": d, "hidden": k, "samples": n},
+                    "construction": "x > 0, U < 0: relu(U x_n) = 0 for every sample",
+                    "risk": point.loss, "R_lin": r_lin, "gap": gap, "kind": point.kind.value,
+                    "relative_grad_norm": point.relative_grad_norm,
+                    "exact_gap": str(exact_gap), "exact_dead_margin": str(exact_dead),
+                    "theta": theta.tolist()}
+        margin = c.RISK_TOL - gap if point.converged else None
+        certified = None
+        if margin is not None and margin < 0:
+            certified = bool(exact_gap > 0 and exact_dead > 0)
+        return decide(margin, assumptions=[dead], broken=[skip_path], searches=log,
+                      certified=certified, evidence=evidence)
+
+
+def dataclasses_replace_stop(point):
+    import dataclasses
+
+    return dataclasses.replace(point, stop_reason=StopReason.STALLED)
 
 
 CLAIMS = [SingleBlock()]

@@ -1,46 +1,78 @@
-"""yun.single-block holds from random starts; both controls refuted and certified."""
+"""yun.single-block over its strategy (never refuted; holds where decided); both controls
+refuted and certified with the counterexample's size asserted; the w-zero point measured
+a strict saddle."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+from hypothesis import HealthCheck, given, settings
 
 from resproof.claims import get
-from resproof.claims.yun.single_block import YunSingleBlockHighPrecision, draw_data
-from resproof.nn.models import YunResNet
+from resproof.profiles import get_budget
 from resproof.results import Verdict
+from resproof.strategies import yun_specs
+
+QUICK = get_budget("quick")
 
 
-def test_single_block_holds():
-    outcome = get("yun.single-block").verify(trials=2, seed=0, budget="quick")
+@settings(max_examples=3, deadline=None, derandomize=True,
+          suppress_health_check=(HealthCheck.too_slow,))
+@given(yun_specs("single-block"))
+def test_single_block_never_refuted_over_its_strategy(spec):
+    result = get("yun.single-block").check(spec, QUICK)
+    assert result.verdict is not Verdict.REFUTED
+    if result.verdict is Verdict.INCONCLUSIVE:
+        searches = result.evidence["searches"]
+        assert searches["failed_needed"] or result.evidence.get("points_checked") == 0
+    else:
+        assert result.verdict is Verdict.HOLDS
+
+
+def test_single_block_holds_at_seed_0():
+    outcome = get("yun.single-block").verify(trials=1, seed=0, budget="quick")
     assert outcome.verdict is Verdict.HOLDS
     assert outcome.evidence["worst_trial"]["points_checked"] > 0
 
 
-@pytest.mark.parametrize("control", ["w-zero", "no-skip"])
-def test_controls_refuted_and_certified(control):
+def _smallest_refutation(control):
+    # the controls' instances have fixed, smallest sizes: the first seed is the counterexample
     outcome = get("yun.single-block").verify(control=control, trials=1, seed=0)
     assert outcome.verdict is Verdict.REFUTED
     assert outcome.certified is True
+    return outcome.counterexample
 
 
-def test_w_zero_point_is_classified_a_strict_saddle():
-    outcome = get("yun.single-block").verify(control="w-zero", trials=1, seed=3)
-    example = outcome.counterexample
-    assert example["kind"] == "saddle"
-    assert example["lambda_min"] < 0
-    assert example["negative_curvature"]["certified"]
+def test_w_zero_refuted_certified_and_a_strict_saddle():
+    evidence = _smallest_refutation("w-zero")
+    assert evidence["sizes"] == {"d_x": 2, "hidden": 2, "samples": 8}
+    assert evidence["kind"] == "saddle"
+    assert evidence["lambda_min"] < 0
+    assert evidence["negative_curvature"]["certified"]
+    cert = evidence["certificate"]
+    assert cert["margin"] - cert["error_bound"] > 0
+    assert [a["met"] for a in evidence["broken_assumptions"]] == [False]
 
 
-def test_high_precision_objective_agrees_with_the_kernels():
-    rng = np.random.default_rng(5)
-    X, y = draw_data(rng)
-    model = YunResNet(2, (2,), "tanh")
-    obj = model.objective(X, y)
-    theta = rng.standard_normal(model.n_params)
-    hp = YunSingleBlockHighPrecision(X, y)
-    assert float(hp.mp_loss(theta)) == pytest.approx(obj.loss(theta), rel=1e-13)
-    np.testing.assert_allclose(np.array(hp.mp_grad(theta).tolist(), dtype=float).ravel(),
-                               obj.grad(theta), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(np.array(hp.mp_hessian(theta).tolist(), dtype=float),
-                               obj.hessian(theta), rtol=1e-11, atol=1e-14)
+def test_no_skip_refuted_certified_exactly():
+    evidence = _smallest_refutation("no-skip")
+    assert evidence["sizes"] == {"d_x": 2, "hidden": 2, "samples": 8}
+    assert evidence["relative_grad_norm"] == 0.0
+    assert [a["met"] for a in evidence["broken_assumptions"]] == [False]
+    assert [a["met"] for a in evidence["assumptions"]] == [True]
+
+
+def test_w_zero_with_w_off_zero_is_vacuous():
+    result = get("yun.single-block").w_zero(0, w_norm=0.5)
+    assert result.verdict is Verdict.VACUOUS
+    assert [a["met"] for a in result.evidence["broken_assumptions"]] == [True]
+
+
+def test_no_skip_with_the_skip_kept_is_vacuous():
+    result = get("yun.single-block").no_skip(0, skip=True)
+    assert result.verdict is Verdict.VACUOUS
+    assert [a["met"] for a in result.evidence["broken_assumptions"]] == [True]
+
+
+def test_no_skip_with_live_relus_is_vacuous():
+    result = get("yun.single-block").no_skip(0, dead=False)
+    assert result.verdict is Verdict.VACUOUS
+    assert [a["met"] for a in result.evidence["assumptions"]] == [False]

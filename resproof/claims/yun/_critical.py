@@ -1,0 +1,318 @@
+"""Shared machinery of ``yun.thm1`` and ``yun.single-block``: instances, ``R_lin``, the
+theorem's two conditions and the searches for critical points.
+
+An instance is a :class:`Spec` (sizes, activation, loss, a data seed) drawn from
+:data:`THM1_SPACE` / :data:`SINGLE_SPACE` by :func:`draw_spec` (the claims, from
+the trial's SeedSequence) or by the public Hypothesis strategies of
+:mod:`resproof.strategies` (the tests), which read the same spaces.
+
+Conditions of the theorem at a point ``theta*`` (margins relative, ``> 0`` met):
+
+1. coverage: ``E[l''(f(x); y) h_L h_L^T]`` full rank, margin
+   ``lambda_min / lambda_max - COND_TOL``;
+2. room: ``col([U_2^T ... U_L^T]) != R^{d_x}``, margin
+   ``1 - sigma_{d_x} / (RANK_TOL sigma_1)`` (``sigma_{d_x} = 0`` when the matrix has
+   fewer than ``d_x`` columns, so the margin is 1: always met when ``sum m_l < d_x``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from ...errors import SearchFailed
+from ...landscape.minimize import minimize
+from ...landscape.points import make_point
+from ...landscape.saddles import find_critical_point
+from ...landscape.spectrum import extreme_eigenvalues
+from ...nn.losses import loss_value
+from ...nn.models import YunTwoLayerResNet
+from ...nn.yun import YunResNet
+from ...problems.linear import optimum
+from ...profiles import Budget
+from ...results import CriticalPoint, StopReason
+from ..base import Assumption, SearchLog
+
+#: ``(R - R_lin) / max(1, |R_lin|)`` above this is a violation, not rounding.
+RISK_TOL = 1e-9
+#: Condition 1 met when ``lambda_min / lambda_max`` of ``E[l'' h h^T]`` exceeds this.
+COND_TOL = 1e-8
+#: Condition 2 met when ``sigma_{d_x} / sigma_1`` of ``[U_2^T ... U_L^T]`` is below this.
+RANK_TOL = 1e-6
+#: ``||w|| / max(1, ||theta||)`` at most this counts as ``w = 0``.
+W_ZERO = 1e-8
+#: Standard deviation of random starts.
+START_SCALE = 0.5
+#: Attempts per needed search: the start, a refinement of its end point, a fresh start,
+#: a refinement of that one.
+ATTEMPTS = 4
+#: Iterations of a search's first attempt (the refinement gets the budget's).
+FIRST_ITERATIONS = 200
+#: A minimisation whose ``||theta||`` grew this many times its start has diverged.
+DIVERGED = 20.0
+#: Pseudo-Huber scale used throughout.
+HUBER_DELTA = 1.0
+
+LOSSES = ("squared", "logistic", "pseudo_huber")
+ACTIVATIONS = ("tanh", "softplus")
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """One instance: ``YunResNet(d_x, widths, activation)``, ``samples`` data points drawn
+    from ``seed``, the loss; ``dead_coordinate`` zeroes the last input coordinate (and
+    the last row of every ``V_l`` at constructed points: condition 1 then fails there);
+    ``searched`` adds the random searches to the constructed critical points."""
+
+    d_x: int
+    widths: tuple[int, ...]
+    samples: int
+    activation: str
+    loss: str
+    seed: int
+    dead_coordinate: bool = False
+    searched: bool = True
+    phi_layers: int = 1
+
+    @property
+    def model(self) -> YunResNet | YunTwoLayerResNet:
+        """One-layer ``phi_l = s(U_l .)``, or two-layer ``s(A_l s(U_l .))`` with
+        ``A_l`` square (``phi_layers = 2``)."""
+        if self.phi_layers == 2:
+            return YunTwoLayerResNet(self.d_x, tuple((m, m) for m in self.widths),
+                                     self.activation)
+        return YunResNet(self.d_x, tuple(self.widths), self.activation)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "widths": list(self.widths)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Space:
+    """Ranges an instance is drawn from (shared by :func:`draw_spec` and the strategies)."""
+
+    d_x: tuple[int, ...]
+    widths: tuple[tuple[int, ...], ...]   # per d_x: the admissible width tuples, by index
+    samples: tuple[int, int]
+    activations: tuple[str, ...] = ACTIVATIONS
+    losses: tuple[str, ...] = LOSSES
+    dead_coordinate: tuple[bool, ...] = (False,)
+    phi_layers: tuple[int, ...] = (1,)
+
+
+#: yun.thm1: ``sum_{l >= 2} m_l < d_x`` (condition 2 met by construction), L = 1..3.
+THM1_SPACE = Space(d_x=(2, 3), widths=((1,), (2,), (1, 1), (2, 1), (1, 1, 1), (2, 1, 1)),
+                   samples=(8, 24), phi_layers=(1, 2))
+#: yun.thm1-no-coverage: the same, with the last input coordinate dead half of the time.
+NO_COVERAGE_SPACE = dataclasses.replace(THM1_SPACE, dead_coordinate=(False, True))
+#: yun.single-block: ``L = 1``.
+SINGLE_SPACE = Space(d_x=(2, 3), widths=((1,), (2,), (3,)), samples=(24, 48))
+
+
+def small_blas():
+    """A context with BLAS on one thread: the instances are tiny (``P < 100``), and a
+    threaded ``eigh`` of a 27 x 27 Hessian was measured at 36 ms on a busy machine
+    (spinning threads) against well under 1 ms on one."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def admissible_widths(space: Space, d_x: int) -> list[tuple[int, ...]]:
+    """Width tuples of ``space`` with ``sum_{l >= 2} m_l < d_x``."""
+    return [w for w in space.widths if sum(w[1:]) < d_x]
+
+
+def draw_spec(rng: np.random.Generator, space: Space) -> Spec:
+    d = int(rng.choice(space.d_x))
+    options = admissible_widths(space, d)
+    widths = options[int(rng.integers(len(options)))]
+    return Spec(d, widths, int(rng.integers(space.samples[0], space.samples[1] + 1)),
+                str(rng.choice(space.activations)), str(rng.choice(space.losses)),
+                int(rng.integers(2**31)), bool(rng.choice(space.dead_coordinate)),
+                phi_layers=int(rng.choice(space.phi_layers)))
+
+
+def draw_data(spec: Spec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``x ~ N(0, I)`` (last coordinate 0 when dead); targets from a random tanh unit
+    with noise, labels ``+-1`` with 20% flipped for the logistic loss (not separable
+    in practice; :func:`linear_risk` says when it is)."""
+    X = rng.standard_normal((spec.samples, spec.d_x))
+    if spec.dead_coordinate:
+        X[:, -1] = 0.0
+    a = rng.standard_normal(spec.d_x)
+    y = np.tanh(2.0 * X @ a) + 0.3 * rng.standard_normal(spec.samples)
+    if spec.loss == "logistic":
+        y = np.where(y >= 0, 1.0, -1.0) * np.where(rng.random(spec.samples) < 0.2, -1, 1)
+    return X, y
+
+
+def loss_param(loss: str) -> float | None:
+    return HUBER_DELTA if loss == "pseudo_huber" else None
+
+
+def linear_risk(X: np.ndarray, y: np.ndarray, loss: str) -> float | None:
+    """``R_lin = inf_t E l(t^T x; y)``, or ``None`` when the convex solve did not converge
+    (separable logistic data: the infimum is not attained)."""
+    try:
+        return float(optimum(X, y[:, None], loss, loss_param(loss))[1])
+    except SearchFailed:
+        return None
+
+
+def zero_w_targets(spec: Spec, X: np.ndarray, h: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Targets with ``E[l'(0; y) h_L] = 0`` (so ``w = 0`` is critical): ``u`` a random vector
+    orthogonal to the columns of ``h_L`` (over the samples), ``y_n`` solving ``l'(0; y_n) =
+    u_n``: ``y = -u`` (squared), ``-2u`` (logistic), ``-u / sqrt(1 - (u/delta)^2)``
+    (pseudo-Huber, ``|u| <= 0.8 delta``)."""
+    r = rng.standard_normal(X.shape[0])
+    beta, *_ = np.linalg.lstsq(h, r, rcond=None)
+    u = r - h @ beta
+    u = u / max(np.max(np.abs(u)), 1e-300)
+    if spec.loss == "squared":
+        return -u
+    if spec.loss == "logistic":
+        return -2.0 * u
+    u = 0.8 * HUBER_DELTA * u
+    return -u / np.sqrt(1.0 - (u / HUBER_DELTA) ** 2)
+
+
+def features(model: YunResNet, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``h_L(x_n)`` as rows (``N x d_x``): the prediction of ``w = e_i`` for each ``i``."""
+    views = model.split(theta)
+    h = X.copy()
+    act = np.tanh if model.activation == "tanh" else lambda t: np.logaddexp(0.0, t)
+    for i in range(1, model.depth + 1):
+        inner = act(h @ views[f"U{i}"].T)
+        if f"A{i}" in views:
+            inner = act(inner @ views[f"A{i}"].T)
+        h = h + inner @ views[f"W{i}"].T
+    return h
+
+
+def coverage(model: YunResNet, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+             loss: str) -> Assumption:
+    """Condition 1: ``E[l''(f; y) h_L h_L^T]`` full rank, ``lambda_min / lambda_max``."""
+    h = features(model, theta, X)
+    f = h @ model.split(theta)["Wout"][0]
+    curv = np.array([loss_value(loss, [fn], [yn], loss_param(loss))[2][0, 0]
+                     for fn, yn in zip(f, y, strict=True)])
+    A = (h * curv[:, None]).T @ h / X.shape[0]
+    ev = np.linalg.eigvalsh(0.5 * (A + A.T))
+    ratio = float(ev[0] / ev[-1]) if ev[-1] > 0 else 0.0
+    return Assumption("(1) E[l'' h_L h_L^T] full rank", ratio - COND_TOL, ratio,
+                      "lambda_min / lambda_max of E[l''(f(x); y) h_L(x) h_L(x)^T]")
+
+
+def room(model: YunResNet, theta: np.ndarray) -> Assumption:
+    """Condition 2: ``col([U_2^T ... U_L^T]) != R^{d_x}``."""
+    views = model.split(theta)
+    d = model.d_x
+    if model.depth < 2:
+        ratio = 0.0
+    else:
+        M = np.hstack([views[f"U{i}"].T for i in range(2, model.depth + 1)])
+        s = np.linalg.svd(M, compute_uv=False)
+        ratio = float(s[d - 1] / s[0]) if M.shape[1] >= d and s[0] > 0 else 0.0
+    return Assumption("(2) col([U_2^T ... U_L^T]) != R^d_x", 1.0 - ratio / RANK_TOL, ratio,
+                      "sigma_{d_x} / sigma_1 of [U_2^T ... U_L^T] (0: fewer columns than d_x)")
+
+
+def symmetry_modes(model: YunResNet | YunTwoLayerResNet) -> int:
+    """``V_L -> V_L + n c^T`` with ``w^T n = 0`` leaves ``f`` unchanged: ``(d_x - 1) n_L``
+    (``n_L`` the columns of ``V_L``)."""
+    n_last = model.split(np.zeros(model.n_params))[f"W{model.depth}"].shape[1]
+    return (model.d_x - 1) * n_last
+
+
+def w_zero_margin(model: YunResNet, theta: np.ndarray) -> Assumption:
+    """``w != 0``: ``||w|| / max(1, ||theta||) - W_ZERO``."""
+    w = model.split(theta)["Wout"]
+    ratio = float(np.linalg.norm(w) / max(1.0, np.linalg.norm(theta)))
+    return Assumption("w != 0", ratio - W_ZERO, ratio, "||w|| / max(1, ||theta||)")
+
+
+def risk_gap(risk: float, r_lin: float) -> float:
+    """``(R - R_lin) / max(1, |R_lin|)``."""
+    return (risk - r_lin) / max(1.0, abs(r_lin))
+
+
+def curvature(obj: Any, point: CriticalPoint) -> tuple[float, float]:
+    """``(lambda_min, tau)`` of the full Hessian (dense when small, Lanczos on HVPs above
+    :data:`~resproof.landscape.spectrum.DENSE_LIMIT`) and the zero threshold."""
+    ritz = extreme_eigenvalues(obj, point.theta, "SA")
+    return float(ritz.value), float(point.zero_tolerance)
+
+
+def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
+                   budget: Budget, log: SearchLog, label: str,
+                   rng: np.random.Generator) -> CriticalPoint | None:
+    """One needed search, up to :data:`ATTEMPTS` attempts: the start (at most
+    :data:`FIRST_ITERATIONS` iterations), a refinement from its end point with the
+    budget's iterations, then a fresh random start and its refinement.  Superseded
+    attempts are logged (``needed=False``); the last attempt is the needed one, so a
+    search that never converged makes the trial inconclusive.
+
+    A minimisation whose ``||theta||`` grew above :data:`DIVERGED` times its start
+    (the risk's infimum along the path lies at infinity: no critical point on it) is
+    logged as diverged, not needed, and returns ``None``: the statement is about
+    critical points and such a path has none to check.
+    """
+    modes = symmetry_modes(model)
+    theta = start
+    iterations = min(FIRST_ITERATIONS, budget.max_iterations)
+    norm0 = max(1.0, float(np.linalg.norm(start)))
+    for attempt in range(ATTEMPTS):
+        if kind == "minimum":
+            point = minimize(obj, theta, max_iterations=iterations, symmetry_modes=modes)
+        else:
+            point = find_critical_point(obj, theta, max_iterations=iterations,
+                                        symmetry_modes=modes)
+        ok = point.converged and point.kind.value != "not_critical"
+        growth = float(np.linalg.norm(point.theta)) / norm0
+        if not ok and kind == "minimum" and growth > DIVERGED:
+            log.add(f"{label} (attempt {attempt + 1}, diverged: ||theta|| x{growth:.0f}, "
+                    "no critical point on the path)", point, needed=False)
+            return None
+        if ok or attempt == ATTEMPTS - 1:
+            log.add(f"{label} (attempt {attempt + 1})", point, needed=True)
+            return point
+        log.add(f"{label} (attempt {attempt + 1}, superseded)", point, needed=False)
+        if attempt % 2 == 0 and np.all(np.isfinite(point.theta)):
+            theta, iterations = point.theta, budget.max_iterations
+        else:
+            theta = rng.standard_normal(model.n_params) * START_SCALE
+            norm0 = max(1.0, float(np.linalg.norm(theta)))
+            iterations = min(FIRST_ITERATIONS, budget.max_iterations)
+    raise AssertionError("unreachable")
+
+
+def linear_embedding(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray | None:
+    """``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear minimiser: with
+    ``s(0) = 0`` (tanh) it is critical (``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries
+    ``s(0) = 0``, ``dR/dU_l`` carries ``V_l = 0``) with ``w != 0`` and ``R = R_lin``: the
+    tie of the statement.  ``None`` for an activation with ``s(0) != 0``."""
+    if model.activation != "tanh":
+        return None
+    t = optimum(X, y[:, None], loss, loss_param(loss))[0]
+    views = model.split(np.zeros(model.n_params))
+    views["Wout"][...] = t
+    rng = np.random.default_rng(0)
+    for name in views:
+        if name.startswith("A"):
+            views[name][...] = rng.standard_normal(views[name].shape)
+    return model._from_views(views)
+
+
+def constructed_point(obj: Any, model: YunResNet, theta: np.ndarray, log: SearchLog,
+                      label: str) -> CriticalPoint:
+    """Classify a constructed point from the objective's own gradient and Hessian (no
+    search: ``NOT_CRITICAL`` when the measured gradient is above tolerance)."""
+    point = make_point(obj, theta, StopReason.CONVERGED, symmetry_modes=symmetry_modes(model))
+    if point.kind.value == "not_critical":
+        point = dataclasses.replace(point, stop_reason=StopReason.STALLED)
+    log.add(label, point, needed=True)
+    return point
