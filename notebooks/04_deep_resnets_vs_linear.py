@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from resproof.claims import get
-from resproof.claims.yun.single_block import YunSingleBlockHighPrecision
+from resproof.problems.yun_mp import YunHighPrecision
 from resproof.landscape import certify_negative_curvature, make_point
 from resproof.landscape.minimize import minimize
 from resproof.nn.losses import lipschitz_constant
@@ -80,7 +80,7 @@ obj = one_block.objective(X, y)
 point = make_point(obj, theta, StopReason.CONVERGED)
 _, r_lin = LinearPredictor.squared_optimum(X, y[:, None])
 lam, vecs = np.linalg.eigh(obj.hessian(theta))
-cert = certify_negative_curvature(YunSingleBlockHighPrecision(X, y), theta, vecs[:, 0])
+cert = certify_negative_curvature(YunHighPrecision(one_block, X, y), theta, vecs[:, 0])
 print(f"w = 0: kind {point.kind.value}, ||grad|| = {point.grad_norm:.1e}, R = {point.loss:.5f}"
       f" > R_lin = {r_lin:.5f}")
 print(f"lambda_min = {lam[0]:.5f}, certified negative: {cert.certified}")
