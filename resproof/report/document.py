@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import __version__
 from ..results import Outcome, Verdict
-from . import counterexample, plots
+from . import counterexample, plots, reliability
 from . import records as rec
 
 
@@ -77,6 +77,16 @@ def build(directory: str | Path, plots_wanted: bool = True) -> list[Block]:
         Table(("claim", "expected", "verdict", "certified", "trials", "as expected"),
               tuple((o.label, o.expected.value, o.verdict.value, _show(o.certified),
                      str(o.trials), "yes" if o.as_expected else "NO") for o in results)),
+        Heading(2, "Reliability"),
+        Paragraph("Per claim and control: verdict counts and rates over the trials, "
+                  "refutations certified, the searches that converged, and the stop "
+                  "reasons of needed searches that failed (these make trials "
+                  "inconclusive)."),
+        Table(reliability.HEADER,
+              reliability.table_rows([*reliability.summarise(records),
+                                      *(reliability.totals(reliability.summarise(records), e)
+                                        for e in sorted({str(r.get('expected'))
+                                                         for r in records}))])),
     ]
     for (claim_id, control), outcome in zip((key for key, _ in groups), results, strict=True):
         rows = dict(groups)[(claim_id, control)]
