@@ -3,8 +3,11 @@ the compile time (callees included) and who asked for it, from numba's
 ``numba:compile`` events.
 
     NUMBA_CACHE_DIR=$(mktemp -d) python benchmarks/compile_report.py resnest.thm1
+    NUMBA_CACHE_DIR=$(mktemp -d) python benchmarks/compile_report.py all
 
 Run it with an empty cache directory (as above) to see a fresh install's first run.
+``all`` runs every claim and control as ``verify all`` does, and also prints the
+compile seconds each of them paid (the compiles it was the first to need).
 """
 
 from __future__ import annotations
@@ -23,14 +26,25 @@ def _name(ev: event.Event) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("claim")
+    ap.add_argument("claims", nargs="+", help="claim ids, CLAIM:CONTROL, or all")
     ap.add_argument("--top", type=int, default=25)
     args = ap.parse_args()
-    from resproof.claims import verify
+    from resproof.claims import all_claims, verify
 
+    if args.claims == ["all"]:
+        labels = [(c.id, ctl) for c in all_claims()
+                  for ctl in (None, *(k.name for k in c.controls))]
+    else:
+        labels = [(lab.split(":", 1)[0], lab.split(":", 1)[1] if ":" in lab else None)
+                  for lab in args.claims]
     wall, cpu = time.perf_counter(), time.process_time()
+    verdicts, paid = [], {}
     with event.install_recorder("numba:compile") as recorder:
-        outcome = verify(args.claim, budget="quick")
+        for claim, control in labels:
+            before = len(recorder.buffer)
+            outcome = verify(claim, control=control, budget="quick")
+            verdicts.append(f"{outcome.label}: {outcome.verdict.value}")
+            paid[outcome.label] = _top_level_seconds(recorder.buffer[before:])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     per: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
     parents: dict[str, set[str]] = collections.defaultdict(set)
@@ -48,11 +62,31 @@ def main() -> None:
             stack.pop()
             per[name][0] += 1
             per[name][1] += ts - starts.pop(key)
-    print(f"{args.claim}: {outcome.verdict.value} in {wall:.1f} s wall, {cpu:.1f} s CPU")
+    print(f"{'; '.join(verdicts)}\nin {wall:.1f} s wall, {cpu:.1f} s CPU")
     print(f"functions compiled: {len(per)}, specialisations: {sum(n for n, _ in per.values())}")
     for name, (n, seconds) in sorted(per.items(), key=lambda kv: -kv[1][1])[:args.top]:
         asked = ", ".join(sorted(p.rsplit(".", 1)[-1] for p in parents[name])) or "-"
         print(f"{int(n):3d} sig {seconds:7.2f} s  {name}  <- {asked}")
+    if len(labels) > 1:
+        print("compile seconds first paid by each claim / control:")
+        for lab, seconds in sorted(paid.items(), key=lambda kv: -kv[1]):
+            if seconds > 0.05:
+                print(f"  {seconds:7.2f} s  {lab}")
+
+
+def _top_level_seconds(buffer: list) -> float:
+    """Seconds spent in outermost compiles (callees are inside their caller's)."""
+    total, depth, start = 0.0, 0, 0.0
+    for ts, ev in buffer:
+        if ev.is_start:
+            if depth == 0:
+                start = ts
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                total += ts - start
+    return total
 
 
 if __name__ == "__main__":
