@@ -163,10 +163,13 @@ def _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts
                            W[base:base + per], parts[c], want_g)
 
 
+# prange's index is unsigned: each chunk call converts it, so the chunk kernels compile once
+# for the serial and the threaded loop.
 @njit(cache=True, parallel=True)
 def _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g):
     for c in prange(nch):
-        _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g)
+        _loss_grad_chunk(np.int64(c), nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts,
+                         Rs, want_g)
 
 
 @njit(cache=True)
@@ -205,7 +208,7 @@ def _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
 @njit(cache=True, parallel=True)
 def _backward_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
     for c in prange(nch):
-        _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
+        _backward_chunk(np.int64(c), nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
 
 
 @njit(cache=True)
@@ -256,7 +259,7 @@ def _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts):
 @njit(cache=True, parallel=True)
 def _hvp_threads(nch, th, lay, X, skip, v, st, W, parts):
     for c in prange(nch):
-        _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
+        _hvp_chunk(np.int64(c), nch, th, lay, X, skip, v, st, W, parts)
 
 
 @njit(cache=True)

@@ -235,9 +235,14 @@ def _risk_fm(YT, Y, lcode, lp, GT, W, pos):
     N_o, N = YT.shape
     yhat, pos = _take(W, pos, (N, N_o))
     G, pos = _take(W, pos, (N, N_o))
-    yhat[:] = YT.T
+    # element loops, not slice assignments: those compile numba's shape-error formatting
+    for n in range(N):
+        for o in range(N_o):
+            yhat[n, o] = YT[o, n]
     R = risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), NO)
-    GT[:] = G.T
+    for n in range(N):
+        for o in range(N_o):
+            GT[o, n] = G[n, o]
     return R
 
 
