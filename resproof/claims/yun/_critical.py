@@ -291,19 +291,42 @@ def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
 
 
 def linear_embedding(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray | None:
-    """``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear minimiser: with
-    ``s(0) = 0`` (tanh) it is critical (``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries
-    ``s(0) = 0``, ``dR/dU_l`` carries ``V_l = 0``) with ``w != 0`` and ``R = R_lin``: the
-    tie of the statement.  ``None`` for an activation with ``s(0) != 0``."""
-    if model.activation != "tanh":
-        return None
-    t = optimum(X, y[:, None], loss, loss_param(loss))[0]
+    """A critical point with ``w != 0`` and ``R <= R_lin``, built from a convex optimum.
+
+    ``s(0) = 0`` (tanh): ``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear
+    minimiser; ``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries ``s(0) = 0``, ``dR/dU_l``
+    carries ``V_l = 0``: critical with ``R = R_lin``, the tie of the statement.
+
+    ``s(0) = s_0 != 0`` (softplus), one-layer blocks: ``(t*, c*)`` the affine minimiser of
+    ``E[l(t^T x + c; y)]``, ``U_l = 0``, ``V_1 = c* t* 1^T / (s_0 K_1 |t*|^2)``, ``V_l = 0``
+    for ``l > 1``, ``w = t*``: then ``h_L = x + V_1 s_0 1`` and ``f = t*^T x + c*``.  With
+    ``r = l'(f; y)``, ``E[r x] = 0`` and ``E[r] = 0`` (the affine optimum): ``dR/dw =
+    E[r h_L] = 0``, ``dR/dV_l = w s_0 1^T E[r] = 0``, ``dR/dU_1 = s'(0) V_1^T w E[r x^T] = 0``,
+    ``dR/dU_l`` (``l > 1``) carries ``V_l = 0``: critical with ``R = R_aff <= R_lin``.
+    ``None`` when neither applies (two-layer blocks with ``s(0) != 0``, ``t* = 0``)."""
     views = model.split(np.zeros(model.n_params))
+    if model.activation == "tanh":
+        t = optimum(X, y[:, None], loss, loss_param(loss))[0]
+        views["Wout"][...] = t
+        rng = np.random.default_rng(0)
+        for name in views:
+            if name.startswith("A"):
+                views[name][...] = rng.standard_normal(views[name].shape)
+        return model._from_views(views)
+    if any(name.startswith("A") for name in views) or "W1" not in views:
+        return None
+    X1 = np.hstack([X, np.ones((X.shape[0], 1))])
+    try:
+        tc = optimum(X1, y[:, None], loss, loss_param(loss))[0].ravel()
+    except SearchFailed:
+        return None
+    t, c = tc[:-1], float(tc[-1])
+    if not np.any(t):
+        return None
+    s0 = float(np.logaddexp(0.0, 0.0))
+    K = views["W1"].shape[1]
     views["Wout"][...] = t
-    rng = np.random.default_rng(0)
-    for name in views:
-        if name.startswith("A"):
-            views[name][...] = rng.standard_normal(views[name].shape)
+    views["W1"][...] = np.outer(t, np.ones(K)) * (c / (s0 * K * float(t @ t)))
     return model._from_views(views)
 
 

@@ -131,7 +131,7 @@ class SingleBlock(Claim):
         embedding = c.linear_embedding(model, X, y, spec.loss)
         if embedding is not None:
             point = c.constructed_point(obj, model, embedding, log,
-                                        "constructed U = 0, V = 0, w = t*")
+                                        "constructed from the linear / affine optimum (U = 0)")
             if point.converged:
                 rows.append(self._row(model, point, "constructed linear embedding", r_lin))
         plan = [(f"{kind} from random start {r}", kind, 1.0)
