@@ -156,7 +156,7 @@ class YunHighPrecision:
 
     def _risk(self, theta: Any, order: int) -> _Jet:
         p = self._unpack(theta, order)
-        total = None
+        total: Any = None
         for x, y in zip(self.X, self.y, strict=True):
             term = self._sample_loss(p, x, y)
             total = term if total is None else total + term
@@ -168,7 +168,10 @@ class YunHighPrecision:
         return self._risk(theta, 0).v
 
     def mp_grad(self, theta: Any) -> Any:
-        return mpmath.matrix(list(self._risk(theta, 1).g))
+        g = self._risk(theta, 1).g
+        if g is None:
+            raise ValueError("YunHighPrecision: a first-order jet without its gradient")
+        return mpmath.matrix(list(g))
 
     def mp_hessian(self, theta: Any) -> Any:
         jet = self._risk(theta, 2)
@@ -178,7 +181,7 @@ class YunHighPrecision:
 
 
 def _dot(row: np.ndarray, vec: list) -> _Jet:
-    total = None
+    total: Any = None
     for a, b in zip(row, vec, strict=True):
         term = a * b
         total = term if total is None else total + term

@@ -35,6 +35,9 @@ from ...profiles import Budget
 from ...results import CriticalPoint, StopReason
 from ..base import Assumption, SearchLog
 
+#: Either deep ResNet of the document: one-layer or two-layer ``phi_l``.
+YunModel = YunResNet | YunTwoLayerResNet
+
 #: ``(R - R_lin) / max(1, |R_lin|)`` above this is a violation, not rounding.
 RISK_TOL = 1e-9
 #: Condition 1 met when ``lambda_min / lambda_max`` of ``E[l'' h h^T]`` exceeds this.
@@ -153,6 +156,11 @@ def loss_param(loss: str) -> float | None:
     return HUBER_DELTA if loss == "pseudo_huber" else None
 
 
+def squared_linear_risk(X: np.ndarray, y: np.ndarray) -> float:
+    """``R_lin`` of the squared loss (least squares: always solved)."""
+    return float(optimum(X, y[:, None], "squared")[1])
+
+
 def linear_risk(X: np.ndarray, y: np.ndarray, loss: str) -> float | None:
     """``R_lin = inf_t E l(t^T x; y)``, or ``None`` when the convex solve did not converge
     (separable logistic data: the infimum is not attained)."""
@@ -180,7 +188,7 @@ def zero_w_targets(spec: Spec, X: np.ndarray, h: np.ndarray,
     return -u / np.sqrt(1.0 - (u / HUBER_DELTA) ** 2)
 
 
-def features(model: YunResNet, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+def features(model: YunModel, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
     """``h_L(x_n)`` as rows (``N x d_x``): the prediction of ``w = e_i`` for each ``i``."""
     views = model.split(theta)
     h = X.copy()
@@ -193,7 +201,7 @@ def features(model: YunResNet, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
     return h
 
 
-def coverage(model: YunResNet, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+def coverage(model: YunModel, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
              loss: str) -> Assumption:
     """Condition 1: ``E[l''(f; y) h_L h_L^T]`` full rank, ``lambda_min / lambda_max``."""
     h = features(model, theta, X)
@@ -207,7 +215,7 @@ def coverage(model: YunResNet, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
                       "lambda_min / lambda_max of E[l''(f(x); y) h_L(x) h_L(x)^T]")
 
 
-def room(model: YunResNet, theta: np.ndarray) -> Assumption:
+def room(model: YunModel, theta: np.ndarray) -> Assumption:
     """Condition 2: ``col([U_2^T ... U_L^T]) != R^{d_x}``."""
     views = model.split(theta)
     d = model.d_x
@@ -228,10 +236,10 @@ def symmetry_modes(model: YunResNet | YunTwoLayerResNet) -> int:
     return (model.d_x - 1) * n_last
 
 
-def w_zero_margin(model: YunResNet, theta: np.ndarray) -> Assumption:
+def w_zero_margin(model: YunModel, theta: np.ndarray) -> Assumption:
     """``w != 0``: ``||w|| / max(1, ||theta||) - W_ZERO``."""
     w = model.split(theta)["Wout"]
-    ratio = float(np.linalg.norm(w) / max(1.0, np.linalg.norm(theta)))
+    ratio = float(np.linalg.norm(w)) / max(1.0, float(np.linalg.norm(theta)))
     return Assumption("w != 0", ratio - W_ZERO, ratio, "||w|| / max(1, ||theta||)")
 
 
@@ -247,7 +255,7 @@ def curvature(obj: Any, point: CriticalPoint) -> tuple[float, float]:
     return float(ritz.value), float(point.zero_tolerance)
 
 
-def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
+def searched_point(obj: Any, model: YunModel, start: np.ndarray, kind: str,
                    budget: Budget, log: SearchLog, label: str,
                    rng: np.random.Generator) -> CriticalPoint | None:
     """One needed search, up to :data:`ATTEMPTS` attempts: the start (at most
@@ -330,7 +338,7 @@ def linear_embedding(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.
     return model._from_views(views)
 
 
-def constructed_point(obj: Any, model: YunResNet, theta: np.ndarray, log: SearchLog,
+def constructed_point(obj: Any, model: YunModel, theta: np.ndarray, log: SearchLog,
                       label: str) -> CriticalPoint:
     """Classify a constructed point from the objective's own gradient and Hessian (no
     search: ``NOT_CRITICAL`` when the measured gradient is above tolerance)."""

@@ -66,7 +66,7 @@ def exact_linear_risk(X: np.ndarray, y: np.ndarray) -> Fraction:
     return Fraction(int(value.p), int(value.q))
 
 
-def exact_no_skip_risk(model: YunResNet, theta: np.ndarray, X: np.ndarray,
+def exact_no_skip_risk(model: c.YunModel, theta: np.ndarray, X: np.ndarray,
                        y: np.ndarray) -> tuple[Fraction, Fraction]:
     """``(R, min_n min_j -(U x_n)_j)`` of ``f = w^T V relu(U x)`` in exact rationals."""
     views = model.split(theta)
@@ -82,6 +82,8 @@ def exact_no_skip_risk(model: YunResNet, theta: np.ndarray, X: np.ndarray,
         h = [sum((a * b for a, b in zip(row, s, strict=True)), Fraction(0)) for row in V]
         f = sum((a * b for a, b in zip(w, h, strict=True)), Fraction(0))
         total += (f - Fraction(float(t))) ** 2
+    if dead is None:
+        raise ValueError("exact_no_skip_risk: no samples")
     return total / (2 * len(y)), dead
 
 
@@ -144,9 +146,9 @@ class SingleBlock(Claim):
             label, kind, w_scale = plan.pop(0)
             start = rng.standard_normal(model.n_params) * c.START_SCALE
             start[-model.d_x:] *= w_scale
-            point = c.searched_point(obj, model, start, kind, budget, log, label, rng)
-            if point is not None and point.converged and point.kind is not PointKind.NOT_CRITICAL:
-                rows.append(self._row(model, point, label, r_lin))
+            found = c.searched_point(obj, model, start, kind, budget, log, label, rng)
+            if found is not None and found.converged and found.kind is not PointKind.NOT_CRITICAL:
+                rows.append(self._row(model, found, label, r_lin))
             if not plan and extra and not any(row["margin"] is not None for row in rows):
                 plan, extra = extra, []
         compared = [row for row in rows if row["margin"] is not None]
@@ -166,7 +168,7 @@ class SingleBlock(Claim):
         return decide(worst["margin"], searches=log, certified=certified, evidence=evidence)
 
     @staticmethod
-    def _row(model: YunResNet, point: Any, label: str, r_lin: float) -> dict[str, Any]:
+    def _row(model: c.YunModel, point: Any, label: str, r_lin: float) -> dict[str, Any]:
         """A converged critical point: in scope as ``w != 0`` or as a confirmed minimum."""
         w_nonzero = c.w_zero_margin(model, point.theta)
         part = ("critical point with w != 0" if w_nonzero.met else
@@ -199,7 +201,7 @@ class SingleBlock(Claim):
         obj = model.objective(X, y)
         log = SearchLog()
         point = c.constructed_point(obj, model, theta, log, "constructed w = 0")
-        r_lin = c.linear_risk(X, y, "squared")
+        r_lin = c.squared_linear_risk(X, y)
         gap = c.risk_gap(point.loss, r_lin)
         broken = c.w_zero_margin(model, theta)
         evidence: dict[str, Any] = {
@@ -247,7 +249,7 @@ class SingleBlock(Claim):
         U = model.split(theta)["U1"]
         dead_value = float(np.min(-(X @ U.T)))
         radius = dead_value / float(np.max(np.linalg.norm(X, axis=1)))
-        dead = Assumption("every ReLU dead on the sample (local constancy)",
+        dead_relu = Assumption("every ReLU dead on the sample (local constancy)",
                           radius / max(1.0, float(np.linalg.norm(U))), dead_value,
                           "min_n min_j -(U x_n)_j / max_n ||x_n||, relative to ||U||: R is "
                           "constant for ||dU||_2 below it and any V, w (a local minimum)")
@@ -256,7 +258,7 @@ class SingleBlock(Claim):
         if point.kind is PointKind.NOT_CRITICAL:
             point = dataclasses_replace_stop(point)
         log.add("constructed dead-ReLU point", point, needed=True)
-        r_lin = c.linear_risk(X, y, "squared")
+        r_lin = c.squared_linear_risk(X, y)
         gap = c.risk_gap(point.loss, r_lin)
         if skip:  # the exact evaluation is of the skip-free model only
             exact_gap, exact_dead = Fraction(0), Fraction(0)
@@ -273,7 +275,7 @@ class SingleBlock(Claim):
         certified = None
         if margin is not None and margin < 0:
             certified = bool(exact_gap > 0 and exact_dead > 0)
-        return decide(margin, assumptions=[dead], broken=[skip_path], searches=log,
+        return decide(margin, assumptions=[dead_relu], broken=[skip_path], searches=log,
                       certified=certified, evidence=evidence)
 
 

@@ -43,7 +43,6 @@ import mpmath
 import numpy as np
 
 from ...landscape.certify import certify_critical_point
-from ...nn.yun import YunResNet
 from ...problems.augmented import augmented_optimum_mp
 from ...problems.yun_mp import YunHighPrecision
 from ...profiles import Budget
@@ -52,7 +51,10 @@ from ..base import Assumption, Claim, Control, SearchLog, decide
 from . import _critical as c
 
 #: The control's instance: squared loss, two blocks, few samples (50-digit jets are O(P^2)).
-CONTROL_SPEC = {"d_x": 2, "widths": (1, 1), "samples": 8, "loss": "squared"}
+#: A search start: label, parameters, search kind (``None``: a constructed point).
+Start = tuple[str, np.ndarray, "str | None"]
+
+CONTROL_SPEC: dict[str, Any] = {"d_x": 2, "widths": (1, 1), "samples": 8, "loss": "squared"}
 
 
 def _point_row(point: CriticalPoint, label: str, r_lin: float, lam: float, tau: float,
@@ -101,14 +103,15 @@ class Theorem1(Claim):
         model = spec.model
         log = SearchLog()
         rows: list[dict[str, Any]] = []
-        problems = []
+        problems: list[tuple[str, np.ndarray, np.ndarray, list[Start]]] = []
         theta, X, y = self._constructed(spec, model, rng)
         problems.append(("constructed w = 0", X, y, [("constructed", theta, None)]))
         if spec.searched:
             Xd, yd = c.draw_data(spec, rng)
             # one minimisation (their paths mostly leave to infinity: the risk's infimum
             # is not attained), Newton on ||g|| from every random start
-            starts = [("minimum from random start 0", self._start(model, rng), "minimum")]
+            starts: list[Start] = [
+                ("minimum from random start 0", self._start(model, rng), "minimum")]
             for r in range(budget.restarts):
                 starts.append((f"critical point from random start {r}",
                                self._start(model, rng), "critical"))
@@ -128,6 +131,7 @@ class Theorem1(Claim):
                 continue
             obj = model.objective(X_, y_, spec.loss, loss_param=c.loss_param(spec.loss))
             for label, start, kind in plan:
+                point: CriticalPoint | None
                 if kind is None:
                     point = c.constructed_point(obj, model, start, log, label)
                 else:
@@ -141,7 +145,7 @@ class Theorem1(Claim):
                                        conditions))
         return self._decide(rows, log, evidence)
 
-    def _conditions(self, model: YunResNet, theta: np.ndarray, X: np.ndarray,
+    def _conditions(self, model: c.YunModel, theta: np.ndarray, X: np.ndarray,
                     y: np.ndarray, loss: str) -> list[Assumption]:
         out = [c.room(model, theta)]
         if self.needs_coverage:
@@ -165,7 +169,7 @@ class Theorem1(Claim):
                       searches=log, certified=False if worst["margin"] < 0 else None,
                       evidence=evidence)
 
-    def _constructed(self, spec: c.Spec, model: YunResNet, rng: np.random.Generator
+    def _constructed(self, spec: c.Spec, model: c.YunModel, rng: np.random.Generator
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``w = 0``, ``U, V`` random (last row of every ``V_l`` zero with a dead
         coordinate), targets with ``E[l'(0; y) h_L] = 0``."""
@@ -180,7 +184,7 @@ class Theorem1(Claim):
         y = c.zero_w_targets(spec, X, c.features(model, theta, X), rng)
         return theta, X, y
 
-    def _start(self, model: YunResNet, rng: np.random.Generator,
+    def _start(self, model: c.YunModel, rng: np.random.Generator,
                deficient: bool = False) -> np.ndarray:
         theta = rng.standard_normal(model.n_params) * c.START_SCALE
         if deficient:
@@ -204,6 +208,10 @@ class Theorem1(Claim):
         log = SearchLog()
         point = c.constructed_point(obj, model, theta, log, "constructed w = 0")
         r_lin = c.linear_risk(X, y, spec.loss)
+        if r_lin is None:
+            return decide(None, searches=log, evidence={
+                "spec": spec.to_json(), "R_lin_failed": "the convex solve for R_lin did not "
+                                                        "converge"})
         lam, tau = c.curvature(obj, point)
         scale = max(abs(point.lambda_min), abs(point.lambda_max), 1e-300)
         saddle = Assumption("lambda_min >= 0 (the dropped alternative)", (lam + tau) / scale,
@@ -225,7 +233,7 @@ class Theorem1(Claim):
                       certified=certified, evidence=evidence)
 
 
-def certify_gap(model: YunResNet, X: np.ndarray, y: np.ndarray, theta: np.ndarray,
+def certify_gap(model: c.YunModel, X: np.ndarray, y: np.ndarray, theta: np.ndarray,
                 dps: int = 50):
     """50-digit re-check (squared loss): a critical point within the Kantorovich radius of
     ``theta`` and ``R - R_lin`` there with its error bound (one-sided: certified only if
