@@ -60,7 +60,10 @@ def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: 
     Squared loss with ``x_{L-1}`` of full column rank: variable projection on the Gram
     statistics (:func:`resproof.problems.pphi_solve.local_minimum`), the risk from the
     residuals; otherwise (other losses, or ``x_{L-1}`` rank deficient, e.g. ``L = 1`` with
-    ``M > N_in``, where variable projection diverges) trust-region Newton on the network's
+    ``M > N_in``, where that search diverges) variable projection for any convex loss
+    (:func:`resproof.problems.pphi_reduced.reduced_minimum`: ``W_{L+1}`` eliminated by an
+    exact convex solve, needs ``z = x_{L-1} + v_L W_L^T`` of full column rank), and when it
+    does not converge (recorded, not needed) trust-region Newton on the network's
     restricted objective.
 
     Zero modes: the risk depends on ``(W_L, W_{L+1})`` only through
@@ -69,6 +72,8 @@ def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: 
     ``M K + N_o M - N_o (r + K) = (M - N_o) K + N_o (M - r)``: the symmetry modes counted.
     """
     from ...problems.pphi import PphiObjective
+    from ...problems.pphi_loss import PphiLossObjective
+    from ...problems.pphi_reduced import reduced_minimum
     from ...problems.pphi_solve import local_minimum
 
     lay = model.layout
@@ -85,6 +90,11 @@ def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: 
         point = log.add(label, local_minimum(p, t0, symmetry_modes=modes,
                                              max_iterations=max_iterations))
         return point, p.residual_risk(point.theta)
+    point = reduced_minimum(PphiLossObjective(x_prev, features[-1], Y, loss), t0,
+                            max_iterations=max_iterations, symmetry_modes=modes)
+    if point.converged:
+        return log.add(label, point), point.loss
+    log.add(f"{label} (variable projection, {loss})", point, needed=False)
     obj = model.objective(X, Y, loss, subset="P_phi", theta=theta)
     point = logged_minimum(log, label, obj, t0, max_iterations=max_iterations,
                            symmetry_modes=modes)
