@@ -49,6 +49,40 @@ def minimise_full(model: ResNEst, X: np.ndarray, Y: np.ndarray, theta0: np.ndarr
                     symmetry_modes=stream_symmetry_modes(model))
 
 
+def stream_balanced_size(model: ResNEst):
+    """A size of ``theta`` invariant under the stream symmetry: the least ``||theta||`` over
+    its ``GL(M)`` orbit,
+
+    .. math::
+
+        \\min_G \\|\\theta_G\\|^2 = \\sum_i \\|b_i\\|^2
+            + 2 \\operatorname{tr}\\big((A^{1/2} B A^{1/2})^{1/2}\\big),
+
+    ``A = W_0 W_0^T + sum_{i=1}^{L} W_i W_i^T`` (the weights writing into the stream, ``G W``)
+    and ``B = W_{L+1}^T W_{L+1} + sum_i U_i^T U_i`` (those reading it, ``U G^{-1}``): with
+    ``P = G^T G`` the orbit's squared norm is ``tr(A P) + tr(B P^{-1}) + sum ||b_i||^2``,
+    least at ``2 tr((A^{1/2} B A^{1/2})^{1/2})`` (the matrix AM-GM inequality).  A search
+    whose weights grow only along the orbit does not grow in this size."""
+    lay = model.layout
+    L = lay.n_blocks
+
+    def psd_sqrt(S: np.ndarray) -> np.ndarray:
+        w, V = np.linalg.eigh(0.5 * (S + S.T))
+        return (V * np.sqrt(np.maximum(w, 0.0))) @ V.T
+
+    def size(theta: np.ndarray) -> float:
+        w = lay.views(np.asarray(theta, dtype=np.float64))
+        A = w["W0"] @ w["W0"].T + sum(w[f"W{i}"] @ w[f"W{i}"].T for i in range(1, L + 1))
+        B = w["Wout"].T @ w["Wout"] + sum(w[f"U{i}"].T @ w[f"U{i}"] for i in range(1, L + 1))
+        Ah = psd_sqrt(A)
+        C = Ah @ B @ Ah
+        trace = float(np.sum(np.sqrt(np.maximum(np.linalg.eigvalsh(0.5 * (C + C.T)), 0.0))))
+        biases = sum(float(w[f"b{i}"] @ w[f"b{i}"]) for i in range(1, L + 1))
+        return float(np.sqrt(biases + 2.0 * trace))
+
+    return size
+
+
 def streams(model: ResNEst, theta: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
     """``[x_0, x_1, ..., x_L]`` on the sample (each ``N x M``), in float64."""
     lay = model.layout

@@ -64,7 +64,14 @@ from ._cases import (
     random_theta,
     relative,
 )
-from ._verdicts import log_failed_solve, logged_minimum, minimum_like, point_evidence, usable_margin
+from ._verdicts import (
+    full_minimum,
+    log_failed_solve,
+    logged_minimum,
+    minimum_like,
+    point_evidence,
+    usable_margin,
+)
 
 RISK_TOL = 1e-9
 #: A minimum with ``R <= INTERPOLATION_TOL * mean(y^2)`` interpolates the sample.
@@ -135,8 +142,7 @@ class Remark2(Claim):
             if control == "scalar-stream":
                 return self._scalar(case, obj, modes, r_lin, budget, assumptions, log,
                                     evidence)
-            point = logged_minimum(log, "(P) from the drawn weights", obj, case.theta,
-                                   max_iterations=budget.max_iterations, symmetry_modes=modes)
+            point = full_minimum(log, case, budget)
             assumptions.append(a4(case.model, point.theta))
             evidence["point"] = point_evidence(point)
             if not minimum_like(point):
