@@ -114,8 +114,9 @@ def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: 
 
     Squared loss with ``x_{L-1}`` of full column rank: variable projection on the Gram
     statistics (:func:`resproof.problems.pphi_solve.local_minimum`), the risk from the
-    residuals; otherwise (other losses, or ``x_{L-1}`` rank deficient, e.g. ``L = 1`` with
-    ``M > N_in``, where that search diverges) variable projection for any convex loss
+    residuals; if it does not converge (recorded, not needed), or for the other losses,
+    or ``x_{L-1}`` rank deficient (e.g. ``L = 1`` with ``M > N_in``, where that search
+    diverges), variable projection for any convex loss
     (:func:`resproof.problems.pphi_reduced.reduced_minimum`: ``W_{L+1}`` eliminated by an
     exact convex solve, needs ``z = x_{L-1} + v_L W_L^T`` of full column rank), and when it
     does not converge (recorded, not needed) trust-region Newton on the network's
@@ -136,15 +137,13 @@ def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: 
     n = M * K + n_o * M
     t0 = theta[-n:] if start is None else start
     *features, x_prev = model.features(theta, X)
-    sv = np.linalg.svd(x_prev, compute_uv=False)
-    rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size and sv[0] > 0 else 0
-    full_rank = rank == M
-    modes = max(M - n_o, 0) * K + n_o * (M - rank)
+    modes, full_rank = pphi_symmetry_modes(model, x_prev)
     if loss == "squared" and full_rank:
         p = PphiObjective(x_prev, features[-1], Y)
-        point = log.add(label, local_minimum(p, t0, symmetry_modes=modes,
-                                             max_iterations=max_iterations))
-        return point, p.residual_risk(point.theta)
+        point = local_minimum(p, t0, symmetry_modes=modes, max_iterations=max_iterations)
+        if point.converged:
+            return log.add(label, point), p.residual_risk(point.theta)
+        log.add(f"{label} (variable projection, Gram)", point, needed=False)
     point = reduced_minimum(PphiLossObjective(x_prev, features[-1], Y, loss), t0,
                             max_iterations=max_iterations, symmetry_modes=modes)
     if point.converged:
@@ -154,6 +153,16 @@ def minimise_pphi(log: SearchLog, label: str, model: Any, theta: np.ndarray, X: 
     point = logged_minimum(log, label, obj, t0, max_iterations=max_iterations,
                            symmetry_modes=modes)
     return point, point.loss
+
+
+def pphi_symmetry_modes(model: Any, x_prev: np.ndarray) -> tuple[int, bool]:
+    """``((M - N_o) K + N_o (M - r), r == M)`` with ``r = rank x_{L-1}`` (numerical, relative
+    ``1e-10``): the zero modes of (P_phi) explained by its fibres (:func:`minimise_pphi`)."""
+    lay = model.layout
+    M, K, n_o = lay.width, lay.block_widths[-1], lay.n_out
+    sv = np.linalg.svd(x_prev, compute_uv=False)
+    rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size and sv[0] > 0 else 0
+    return max(M - n_o, 0) * K + n_o * (M - rank), rank == M
 
 
 def log_failed_solve(log: SearchLog, label: str, exc: Exception) -> None:
@@ -189,3 +198,4 @@ def full_minimum(log: SearchLog, case: Any, budget: Any,
     return minimum_from_starts(log, label, obj, starts(), max_iterations=budget.max_iterations,
                                symmetry_modes=stream_symmetry_modes(case.model),
                                size=stream_balanced_size(case.model))
+
