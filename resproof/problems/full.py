@@ -242,3 +242,84 @@ class FullHighPrecision:
                          + at((i, -1), (j, -1))) / (4 * h * h)
                     H[i, j] = H[j, i] = v
         return H
+
+
+def prediction_jacobian(model: ResNEst, X: np.ndarray, n_out: int):
+    """``theta -> (yhat, J)`` with ``J[(n, o), :] = d yhat_o(x_n) / d theta`` by the network's
+    exact gradients: for one sample and the squared loss,
+    ``R(theta; y=0) - R(theta; y=e_o) = yhat_o - 1/2``, so ``yhat_o`` and its gradient are a
+    difference of two risks (one objective pair per sample and output, built once)."""
+    pairs = []
+    for n in range(X.shape[0]):
+        x = X[n:n + 1]
+        for o in range(n_out):
+            e = np.zeros((1, n_out))
+            e[0, o] = 1.0
+            pairs.append((model.objective(x, np.zeros((1, n_out))), model.objective(x, e)))
+
+    def evaluate(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows, values = [], []
+        for a, b in pairs:
+            fa, ga = a.loss_grad(theta)
+            fb, gb = b.loss_grad(theta)
+            values.append(fa - fb + 0.5)
+            rows.append(ga - gb)
+        return np.array(values), np.array(rows)
+
+    return evaluate
+
+
+def interpolating_minimum(model: ResNEst, X: np.ndarray, Y: np.ndarray, theta0: np.ndarray, *,
+                          max_iterations: int = 200, gtol: float = 1e-14,
+                          tol: float = 1e-20) -> CriticalPoint:
+    """An exact interpolant of the sample (``R = 0 = min R`` for the squared loss, when the
+    network has at least ``N N_o`` parameters) by Levenberg-Marquardt on the residuals
+    ``F = yhat - y`` with damped minimum-norm steps ``p = -J^T (J J^T + lambda I)^{-1} F``:
+    quadratic convergence to the manifold of interpolants where ``J`` has full row rank
+    (where trust-region Newton on ``R`` crawls: its Hessian there is ``J^T J``, of rank
+    ``N N_o`` among ``P`` parameters).  Runs until steps no
+    longer lower ``||F||`` (eight failed steps in a row once ``R`` is below ``tol``: down to
+    rounding); the point is then classified on (P) (squared loss) with the
+    stream symmetry's ``M^2`` zero modes, ``CONVERGED`` iff its relative gradient is at
+    most ``gtol`` (the classification's own test) and ``R`` reached ``tol``."""
+    from ..landscape.points import make_point
+    from ..results import StopReason
+
+    evaluate = prediction_jacobian(model, X, Y.shape[1])
+    y = np.asarray(Y, dtype=np.float64).ravel()
+    target = tol * max(float(np.mean(y * y)), 1e-300)
+    theta = np.array(theta0, dtype=np.float64)
+    yhat, J = evaluate(theta)
+    F = yhat - y
+    lam = 1e-3 * max(float(np.max(np.sum(J * J, axis=1))), 1e-300)
+    it = 0
+    failures = 0
+    while it < max_iterations and failures < 8:
+        # on past the target down to rounding (the gradient test at gtol needs ||F|| there)
+        it += 1
+        JJ = J @ J.T
+        try:
+            p = -J.T @ np.linalg.solve(JJ + lam * np.eye(JJ.shape[0]), F)
+        except np.linalg.LinAlgError:
+            lam *= 10.0
+            continue
+        yhat_new, J_new = evaluate(theta + p)
+        F_new = yhat_new - y
+        if np.all(np.isfinite(F_new)) and F_new @ F_new < F @ F:
+            theta, F, J = theta + p, F_new, J_new
+            lam = max(lam * 0.3, 1e-300)
+            failures = 0
+        else:
+            lam *= 10.0
+            failures += 0.5 * float(F @ F) / X.shape[0] <= target
+            if lam > 1e30:
+                break
+    reached = 0.5 * float(F @ F) / X.shape[0] <= target
+    obj = full_objective(model, X, Y)
+    reason = StopReason.CONVERGED if reached else StopReason.MAX_ITERATIONS
+    point = make_point(obj, theta, reason, it, gtol=gtol,
+                       symmetry_modes=stream_symmetry_modes(model))
+    if reached and not point.relative_grad_norm <= gtol:
+        point = make_point(obj, theta, StopReason.STALLED, it, gtol=gtol,
+                           symmetry_modes=stream_symmetry_modes(model))
+    return point

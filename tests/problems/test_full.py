@@ -51,3 +51,33 @@ def test_the_balanced_size_is_the_least_norm_over_the_orbit(case):
     found = scipy_minimize(orbit_norm, np.eye(3).ravel(), method="BFGS", options={"gtol": 1e-10})
     assert size(case.theta) <= np.linalg.norm(case.theta) + 1e-12
     assert found.fun == pytest.approx(size(case.theta), rel=1e-6)
+
+
+def test_prediction_jacobian_matches_finite_differences(case):
+    from resproof.problems.full import prediction_jacobian, streams
+
+    evaluate = prediction_jacobian(case.model, case.X, 2)
+    yhat, J = evaluate(case.theta)
+    w = case.model.layout.views(case.theta)
+    np.testing.assert_allclose(yhat, (streams(case.model, case.theta, case.X)[-1]
+                                      @ w["Wout"].T).ravel(), rtol=1e-12, atol=1e-14)
+    h = 1e-6
+    fd = np.column_stack([(evaluate(case.theta + h * e)[0] - evaluate(case.theta - h * e)[0])
+                          / (2 * h) for e in np.eye(case.theta.size)])
+    np.testing.assert_allclose(J, fd, atol=1e-7)
+
+
+def test_levenberg_marquardt_reaches_an_exact_interpolant():
+    from resproof.claims.resnest._cases import random_theta
+    from resproof.problems.full import interpolating_minimum
+
+    # the width-1 stream of rem2:scalar-stream: 8 parameters, 4 samples
+    case = build(NetSpec(1, 1, 1, 2, 1, 4, "tanh", "squared", 3))
+    rng = np.random.default_rng(0)
+    points = [interpolating_minimum(case.model, case.X, case.Y, random_theta(rng, case.model)
+                                    * 2.0) for _ in range(4)]
+    done = [p for p in points if p.converged]
+    assert done
+    for p in done:
+        assert p.loss <= 1e-20 * float(np.mean(case.Y ** 2))
+        assert p.relative_grad_norm <= 1e-14

@@ -42,6 +42,7 @@ from ...errors import SearchFailed
 from ...landscape.points import GTOL
 from ...problems.full import (
     full_objective,
+    interpolating_minimum,
     mp_streams,
     stream_symmetry_modes,
     streams,
@@ -159,7 +160,10 @@ class Remark2(Claim):
     def _scalar(self, case, obj, modes, r_lin, budget, assumptions, log, evidence):
         """Width-1 stream with ``N <= P``: the minima found interpolate (``R = 0``), so they
         are global minimisers of ``R >= 0``; a confirmed-minimum test is replaced by that
-        fact, re-established at 50 digits by the certificate (an exact interpolant nearby)."""
+        fact, re-established at 50 digits by the certificate (an exact interpolant nearby).
+        Each start is searched by Levenberg-Marquardt on the residuals
+        (:func:`~resproof.problems.full.interpolating_minimum`, quadratic convergence to an
+        interpolant), and by trust-region Newton on ``R`` when that did not converge."""
         spec = case.spec
         rng = np.random.default_rng(spec.seed + 11)
         starts = [case.theta] + [random_theta(rng, case.model) * 2.0
@@ -167,9 +171,16 @@ class Remark2(Claim):
         found = []
         scale = float(np.mean(case.Y ** 2)) or 1.0
         for j, start in enumerate(starts):
-            point = logged_minimum(log, f"(P) start {j}", obj, start,
-                                   max_iterations=budget.max_iterations, symmetry_modes=modes,
-                                   gtol=1e-14)
+            point = interpolating_minimum(case.model, case.X, case.Y, start, gtol=1e-14,
+                                          tol=INTERPOLATION_TOL)
+            if point.converged:
+                log.add(f"(P) start {j} (Levenberg-Marquardt on the residuals)", point)
+            else:
+                log.add(f"(P) start {j} (Levenberg-Marquardt on the residuals)", point,
+                        needed=False)
+                point = logged_minimum(log, f"(P) start {j}", obj, start,
+                                       max_iterations=budget.max_iterations,
+                                       symmetry_modes=modes, gtol=1e-14)
             if point.converged and point.loss <= INTERPOLATION_TOL * scale:
                 r = linear_risks(case.model, point.theta, case.X, case.Y, spec.loss)
                 found.append((monotonicity_margin(r, r_lin), r, point))
