@@ -18,6 +18,7 @@ Conditions of the theorem at a point ``theta*`` (margins relative, ``> 0`` met):
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from ...errors import SearchFailed
 from ...landscape.minimize import minimize
 from ...landscape.points import make_point
+from ...landscape.progress import run_with_progress
 from ...landscape.saddles import find_critical_point
 from ...landscape.spectrum import extreme_eigenvalues
 from ...nn.losses import loss_value
@@ -32,7 +34,7 @@ from ...nn.models import YunTwoLayerResNet
 from ...nn.yun import YunResNet
 from ...problems.linear import optimum
 from ...profiles import Budget
-from ...results import CriticalPoint, StopReason
+from ...results import CriticalPoint, PointKind, StopReason
 from ..base import Assumption, SearchLog
 
 #: ``(R - R_lin) / max(1, |R_lin|)`` above this is a violation, not rounding.
@@ -45,13 +47,15 @@ RANK_TOL = 1e-6
 W_ZERO = 1e-8
 #: Standard deviation of random starts.
 START_SCALE = 0.5
-#: Attempts per needed search: the start, a refinement of its end point, a fresh start,
-#: a refinement of that one.
-ATTEMPTS = 4
-#: Iterations of a search's first attempt (the refinement gets the budget's).
-FIRST_ITERATIONS = 200
+#: Attempts per needed search: the start, then fresh starts (each run while it progresses).
+ATTEMPTS = 8
+#: Iterations one needed search may spend over its attempts, in budget iterations.
+SEARCH_BUDGET = 2
 #: A minimisation whose ``||theta||`` grew this many times its start has diverged.
 DIVERGED = 20.0
+#: Growth of ``||theta||`` over the progress window that counts as progress for a
+#: minimisation (it is followed until its divergence is measured).
+GROWTH = 1.05
 #: Pseudo-Huber scale used throughout.
 HUBER_DELTA = 1.0
 
@@ -247,14 +251,17 @@ def curvature(obj: Any, point: CriticalPoint) -> tuple[float, float]:
     return float(ritz.value), float(point.zero_tolerance)
 
 
-def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
-                   budget: Budget, log: SearchLog, label: str,
-                   rng: np.random.Generator) -> CriticalPoint | None:
-    """One needed search, up to :data:`ATTEMPTS` attempts: the start (at most
-    :data:`FIRST_ITERATIONS` iterations), a refinement from its end point with the
-    budget's iterations, then a fresh random start and its refinement.  Superseded
-    attempts are logged (``needed=False``); the last attempt is the needed one, so a
-    search that never converged makes the trial inconclusive.
+def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.ndarray,
+                   kind: str, budget: Budget, log: SearchLog, label: str,
+                   rng: np.random.Generator,
+                   draw_start: Callable[[], np.ndarray] | None = None) -> CriticalPoint | None:
+    """One needed search: up to :data:`ATTEMPTS` attempts, each run in chunks while the
+    gradient norm keeps falling (:func:`~resproof.landscape.progress.run_with_progress`,
+    at most the budget's ``max_iterations`` per attempt), the first from ``start``, the
+    others from fresh starts (``draw_start``, default ``N(0, START_SCALE^2)``), until
+    :data:`SEARCH_BUDGET` times the budget's iterations are spent.  Superseded attempts
+    are logged (``needed=False``); the last attempt is the needed one, so a search that
+    never converged makes the trial inconclusive.
 
     A minimisation whose ``||theta||`` grew above :data:`DIVERGED` times its start
     (the risk's infimum along the path lies at infinity: no critical point on it) is
@@ -262,31 +269,40 @@ def searched_point(obj: Any, model: YunResNet, start: np.ndarray, kind: str,
     critical points and such a path has none to check.
     """
     modes = symmetry_modes(model)
-    theta = start
-    iterations = min(FIRST_ITERATIONS, budget.max_iterations)
-    norm0 = max(1.0, float(np.linalg.norm(start)))
-    for attempt in range(ATTEMPTS):
+    if draw_start is None:
+        def draw_start() -> np.ndarray:
+            return rng.standard_normal(model.n_params) * START_SCALE
+
+    def run(theta: np.ndarray, iterations: int) -> CriticalPoint:
         if kind == "minimum":
-            point = minimize(obj, theta, max_iterations=iterations, symmetry_modes=modes)
+            return minimize(obj, theta, max_iterations=iterations, symmetry_modes=modes)
+        return find_critical_point(obj, theta, max_iterations=iterations,
+                                   symmetry_modes=modes)
+
+    theta = start
+    spent, allowed = 0, SEARCH_BUDGET * budget.max_iterations
+    for attempt in range(ATTEMPTS):
+        norm0 = max(1.0, float(np.linalg.norm(theta)))
+        if kind == "minimum":
+            point, progress = run_with_progress(
+                run, theta, max_total=budget.max_iterations, min_growth=GROWTH,
+                diverged=lambda p, n=norm0: float(np.linalg.norm(p.theta)) > DIVERGED * n)
         else:
-            point = find_critical_point(obj, theta, max_iterations=iterations,
-                                        symmetry_modes=modes)
-        ok = point.converged and point.kind.value != "not_critical"
+            point, progress = run_with_progress(run, theta, max_total=budget.max_iterations)
+        spent += progress.iterations
+        ok = point.converged and point.kind is not PointKind.NOT_CRITICAL
         growth = float(np.linalg.norm(point.theta)) / norm0
+        what = f"{progress.outcome} after {progress.iterations} iterations"
         if not ok and kind == "minimum" and growth > DIVERGED:
             log.add(f"{label} (attempt {attempt + 1}, diverged: ||theta|| x{growth:.0f}, "
                     "no critical point on the path)", point, needed=False)
             return None
-        if ok or attempt == ATTEMPTS - 1:
-            log.add(f"{label} (attempt {attempt + 1})", point, needed=True)
+        if ok or attempt == ATTEMPTS - 1 or spent >= allowed:
+            log.add(f"{label} (attempt {attempt + 1}, {what})", point, needed=True)
             return point
-        log.add(f"{label} (attempt {attempt + 1}, superseded)", point, needed=False)
-        if attempt % 2 == 0 and np.all(np.isfinite(point.theta)):
-            theta, iterations = point.theta, budget.max_iterations
-        else:
-            theta = rng.standard_normal(model.n_params) * START_SCALE
-            norm0 = max(1.0, float(np.linalg.norm(theta)))
-            iterations = min(FIRST_ITERATIONS, budget.max_iterations)
+        log.add(f"{label} (attempt {attempt + 1}, {what}, superseded by a fresh start)",
+                point, needed=False)
+        theta = draw_start()
     raise AssertionError("unreachable")
 
 

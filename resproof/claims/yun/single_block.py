@@ -33,6 +33,7 @@ broken:
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from typing import Any
 
@@ -83,6 +84,13 @@ def exact_no_skip_risk(model: YunResNet, theta: np.ndarray, X: np.ndarray,
         f = sum((a * b for a, b in zip(w, h, strict=True)), Fraction(0))
         total += (f - Fraction(float(t))) ** 2
     return total / (2 * len(y)), dead
+
+
+def _start(rng: np.random.Generator, model: YunResNet, w_scale: float) -> np.ndarray:
+    """A random start ``N(0, START_SCALE^2)``, its ``w`` part times ``w_scale``."""
+    start = rng.standard_normal(model.n_params) * c.START_SCALE
+    start[-model.d_x:] *= w_scale
+    return start
 
 
 class SingleBlock(Claim):
@@ -142,9 +150,8 @@ class SingleBlock(Claim):
                  for r in range(budget.restarts)]
         while plan:
             label, kind, w_scale = plan.pop(0)
-            start = rng.standard_normal(model.n_params) * c.START_SCALE
-            start[-model.d_x:] *= w_scale
-            point = c.searched_point(obj, model, start, kind, budget, log, label, rng)
+            draw = functools.partial(_start, rng, model, w_scale)
+            point = c.searched_point(obj, model, draw(), kind, budget, log, label, rng, draw)
             if point is not None and point.converged and point.kind is not PointKind.NOT_CRITICAL:
                 rows.append(self._row(model, point, label, r_lin))
             if not plan and extra and not any(row["margin"] is not None for row in rows):
