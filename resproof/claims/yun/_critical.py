@@ -56,6 +56,12 @@ DIVERGED = 20.0
 #: Growth of ``||theta||`` over the progress window that counts as progress for a
 #: minimisation (it is followed until its divergence is measured).
 GROWTH = 1.05
+#: Iterations per chunk of a minimisation (each chunk restarts its trust radius).
+MINIMIZE_CHUNK = 100
+#: Redraws of the logistic label flips while the labels are separable.
+SEPARABLE_REDRAWS = 20
+#: The separation LP's value at most this counts as 0 (not separable).
+SEPARATION_TOL = 1e-9
 #: Pseudo-Huber scale used throughout.
 HUBER_DELTA = 1.0
 
@@ -141,16 +147,46 @@ def draw_spec(rng: np.random.Generator, space: Space) -> Spec:
 
 def draw_data(spec: Spec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``x ~ N(0, I)`` (last coordinate 0 when dead); targets from a random tanh unit
-    with noise, labels ``+-1`` with 20% flipped for the logistic loss (not separable
-    in practice; :func:`linear_risk` says when it is)."""
+    with noise; for the logistic loss labels ``+-1`` with 20% flipped, the flips redrawn
+    (up to :data:`SEPARABLE_REDRAWS` times) while the labels are linearly separable
+    (measured, :func:`separation`): there ``R_lin``'s infimum is not attained and the
+    instance has no ``R_lin`` to compare with.  :func:`data_note` says what was drawn."""
     X = rng.standard_normal((spec.samples, spec.d_x))
     if spec.dead_coordinate:
         X[:, -1] = 0.0
     a = rng.standard_normal(spec.d_x)
     y = np.tanh(2.0 * X @ a) + 0.3 * rng.standard_normal(spec.samples)
     if spec.loss == "logistic":
-        y = np.where(y >= 0, 1.0, -1.0) * np.where(rng.random(spec.samples) < 0.2, -1, 1)
+        clean = np.where(y >= 0, 1.0, -1.0)
+        for _ in range(SEPARABLE_REDRAWS + 1):
+            y = clean * np.where(rng.random(spec.samples) < 0.2, -1, 1)
+            if separation(X, y) <= SEPARATION_TOL:
+                break
     return X, y
+
+
+def separation(X: np.ndarray, y: np.ndarray) -> float:
+    """``max sum_n y_n t^T x_n`` over ``y_n t^T x_n >= 0`` (all ``n``), ``||t||_inf <= 1``
+    (a linear programme): ``0`` iff no ``t`` separates the data weakly, i.e. iff the
+    logistic risk ``E log(1 + exp(-y t^T x))`` attains its infimum; ``> 0`` when it
+    decreases without bound along a separating ``t`` (infimum at infinity)."""
+    from scipy.optimize import linprog
+
+    A = y[:, None] * X
+    res = linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(len(y)),
+                  bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
+    return float(-res.fun) if res.status == 0 else float("inf")
+
+
+def data_note(spec: Spec, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """For the evidence: whether ``R_lin``'s infimum is attained (logistic: the
+    :func:`separation` LP, ``0`` = not separable = attained; the other losses are
+    coercive in ``t`` on full-rank data)."""
+    if spec.loss != "logistic":
+        return {"R_lin_attained": "coercive loss", "rank_X": int(np.linalg.matrix_rank(X))}
+    value = separation(X, y)
+    return {"R_lin_attained": bool(value <= SEPARATION_TOL), "separation_lp": value,
+            "detail": "max sum y t^T x over y t^T x >= 0, |t|_inf <= 1 (0: not separable)"}
 
 
 def loss_param(loss: str) -> float | None:
@@ -285,7 +321,8 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
         norm0 = max(1.0, float(np.linalg.norm(theta)))
         if kind == "minimum":
             point, progress = run_with_progress(
-                run, theta, max_total=budget.max_iterations, min_growth=GROWTH,
+                run, theta, max_total=budget.max_iterations, chunk=MINIMIZE_CHUNK,
+                min_growth=GROWTH,
                 diverged=lambda p, n=norm0: float(np.linalg.norm(p.theta)) > DIVERGED * n)
         else:
             point, progress = run_with_progress(run, theta, max_total=budget.max_iterations)
@@ -306,21 +343,52 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
     raise AssertionError("unreachable")
 
 
-def linear_embedding(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray | None:
-    """``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear minimiser: with
-    ``s(0) = 0`` (tanh) it is critical (``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries
-    ``s(0) = 0``, ``dR/dU_l`` carries ``V_l = 0``) with ``w != 0`` and ``R = R_lin``: the
-    tie of the statement.  ``None`` for an activation with ``s(0) != 0``."""
-    if model.activation != "tanh":
-        return None
-    t = optimum(X, y[:, None], loss, loss_param(loss))[0]
+def linear_embedding(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.ndarray,
+                     loss: str) -> np.ndarray | None:
+    """A constructed critical point with ``w != 0`` that realises a linear or affine predictor.
+
+    * ``s(0) = 0`` (tanh): ``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear
+      minimiser: critical (``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries
+      ``s(0) = 0``, ``dR/dU_l`` carries ``V_l = 0``) with ``R = R_lin``: the tie.
+    * ``s(0) != 0`` (softplus): ``U_l = 0`` makes ``phi_l`` the constant ``c_l``
+      (``s(0) 1``, or ``s(A_l s(0) 1)`` two-layer), so with ``(t, b)`` the affine minimiser
+      ``inf E l(t^T x + b)``, ``w = t``, ``V_1 = b t c_1^T / (||t||^2 ||c_1||^2)`` and
+      ``V_l = 0`` for ``l >= 2`` the network is ``t^T x + b``.  Critical: ``dR/dw =
+      E[l'] (t-part offsets) + E[l' x] = 0``, ``dR/dV_l = w c_l^T E[l'] = 0`` and ``dR/dU_l``,
+      ``dR/dA_l`` carry ``E[l' h_{l-1}] = 0`` or ``V_l^T w = 0``; ``R = R_aff <= R_lin``.
+
+    ``None`` when the convex solve fails or ``t = 0``.  Criticality is not assumed: the
+    caller measures the gradient (:func:`constructed_point`).
+    """
     views = model.split(np.zeros(model.n_params))
-    views["Wout"][...] = t
     rng = np.random.default_rng(0)
     for name in views:
         if name.startswith("A"):
             views[name][...] = rng.standard_normal(views[name].shape)
+    try:
+        if model.activation == "tanh":
+            views["Wout"][...] = optimum(X, y[:, None], loss, loss_param(loss))[0]
+            return model._from_views(views)
+        ones = np.ones((X.shape[0], 1))
+        coef = optimum(np.hstack([X, ones]), y[:, None], loss, loss_param(loss))[0][0]
+    except SearchFailed:
+        return None
+    t, offset = coef[:-1], float(coef[-1])
+    if not np.linalg.norm(t) > 0:
+        return None
+    inner = np.full(views["U1"].shape[0], float(np.logaddexp(0.0, 0.0)))
+    if "A1" in views:
+        inner = np.logaddexp(0.0, views["A1"] @ inner)
+    views["Wout"][...] = t
+    views["W1"][...] = offset * np.outer(t, inner) / (float(t @ t) * float(inner @ inner))
     return model._from_views(views)
+
+
+def embedding_label(model: YunResNet | YunTwoLayerResNet) -> str:
+    """How :func:`linear_embedding` builds its point for ``model``'s activation."""
+    if model.activation == "tanh":
+        return "constructed U = 0, V = 0, w = t* (the linear minimiser)"
+    return "constructed U = 0, w = t, V_1 c_1 = b t / ||t||^2 (the affine minimiser t^T x + b)"
 
 
 def constructed_point(obj: Any, model: YunResNet, theta: np.ndarray, log: SearchLog,

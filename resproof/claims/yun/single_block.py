@@ -130,7 +130,8 @@ class SingleBlock(Claim):
         r_lin = c.linear_risk(X, y, spec.loss)
         log = SearchLog()
         evidence: dict[str, Any] = {"spec": spec.to_json(), "R_lin": r_lin,
-                                    "n_params": model.n_params}
+                                    "n_params": model.n_params,
+                                    "data": c.data_note(spec, X, y)}
         if r_lin is None:
             evidence["R_lin_failed"] = "the convex solve for R_lin did not converge"
             return decide(None, searches=log, evidence=evidence)
@@ -138,8 +139,7 @@ class SingleBlock(Claim):
         rows: list[dict[str, Any]] = []
         embedding = c.linear_embedding(model, X, y, spec.loss)
         if embedding is not None:
-            point = c.constructed_point(obj, model, embedding, log,
-                                        "constructed U = 0, V = 0, w = t*")
+            point = c.constructed_point(obj, model, embedding, log, c.embedding_label(model))
             if point.converged:
                 rows.append(self._row(model, point, "constructed linear embedding", r_lin))
         plan = [(f"{kind} from random start {r}", kind, 1.0)

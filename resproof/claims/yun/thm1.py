@@ -118,9 +118,11 @@ class Theorem1(Claim):
             if r_lin_d is not None:
                 embedding = c.linear_embedding(model, Xd, yd, spec.loss)
                 if embedding is not None:
-                    starts.insert(0, ("constructed U = 0, V = 0, w = t*", embedding, None))
+                    starts.insert(0, (c.embedding_label(model), embedding, None))
             problems.append(("drawn data", Xd, yd, starts))
         evidence: dict[str, Any] = {"spec": spec.to_json(), "n_params": model.n_params}
+        if spec.searched:
+            evidence["drawn_data"] = c.data_note(spec, Xd, yd)
         for name, X_, y_, plan in problems:
             r_lin = c.linear_risk(X_, y_, spec.loss)
             if r_lin is None:
