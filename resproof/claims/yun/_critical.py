@@ -157,12 +157,21 @@ def draw_data(spec: Spec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
     a = rng.standard_normal(spec.d_x)
     y = np.tanh(2.0 * X @ a) + 0.3 * rng.standard_normal(spec.samples)
     if spec.loss == "logistic":
-        clean = np.where(y >= 0, 1.0, -1.0)
-        for _ in range(SEPARABLE_REDRAWS + 1):
-            y = clean * np.where(rng.random(spec.samples) < 0.2, -1, 1)
-            if separation(X, y) <= SEPARATION_TOL:
-                break
+        y = nonseparable_labels(X, np.where(y >= 0, 1.0, -1.0), rng)
     return X, y
+
+
+def nonseparable_labels(X: np.ndarray, clean: np.ndarray, rng: np.random.Generator
+                        ) -> np.ndarray:
+    """``clean`` (``+-1``) with 20% of the signs flipped, the flips redrawn up to
+    :data:`SEPARABLE_REDRAWS` times while :func:`separation` measures the labels
+    separable (the last draw is returned either way: :func:`data_note` says which)."""
+    clean = np.sign(clean) + (clean == 0)
+    for _ in range(SEPARABLE_REDRAWS + 1):
+        y = clean * np.where(rng.random(len(clean)) < 0.2, -1.0, 1.0)
+        if separation(X, y) <= SEPARATION_TOL:
+            break
+    return y
 
 
 def separation(X: np.ndarray, y: np.ndarray) -> float:

@@ -37,12 +37,14 @@ import functools
 from fractions import Fraction
 from typing import Any
 
+import mpmath
 import numpy as np
 
 from ...landscape.certify import certify_negative_curvature
 from ...landscape.points import make_point
 from ...nn.yun import YunResNet
-from ...problems.yun_mp import YunHighPrecision
+from ...problems.linear import optimum
+from ...problems.yun_mp import YunHighPrecision, linear_risk_upper_mp, risk_of_predictions_mp
 from ...profiles import Budget
 from ...results import PointKind, StopReason, TrialResult
 from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, decide
@@ -67,23 +69,24 @@ def exact_linear_risk(X: np.ndarray, y: np.ndarray) -> Fraction:
     return Fraction(int(value.p), int(value.q))
 
 
-def exact_no_skip_risk(model: YunResNet, theta: np.ndarray, X: np.ndarray,
-                       y: np.ndarray) -> tuple[Fraction, Fraction]:
-    """``(R, min_n min_j -(U x_n)_j)`` of ``f = w^T V relu(U x)`` in exact rationals."""
+def exact_no_skip_predictions(model: YunResNet, theta: np.ndarray, X: np.ndarray
+                              ) -> tuple[list[Fraction], Fraction]:
+    """``([f(x_n)], min_n min_j -(U x_n)_j)`` of ``f = w^T V relu(U x)`` in exact rationals
+    (the float parameters and data taken as exact)."""
     views = model.split(theta)
     U = [[Fraction(float(v)) for v in row] for row in views["U1"]]
     V = [[Fraction(float(v)) for v in row] for row in views["W1"]]
     w = [Fraction(float(v)) for v in views["Wout"][0]]
-    total, dead = Fraction(0), None
-    for x, t in zip(X, y, strict=True):
+    preds: list[Fraction] = []
+    margins: list[Fraction] = []
+    for x in X:
         xs = [Fraction(float(v)) for v in x]
         z = [sum((u * v for u, v in zip(row, xs, strict=True)), Fraction(0)) for row in U]
-        dead = min([-v for v in z] + ([dead] if dead is not None else []))
+        margins += [-v for v in z]
         s = [max(v, Fraction(0)) for v in z]
         h = [sum((a * b for a, b in zip(row, s, strict=True)), Fraction(0)) for row in V]
-        f = sum((a * b for a, b in zip(w, h, strict=True)), Fraction(0))
-        total += (f - Fraction(float(t))) ** 2
-    return total / (2 * len(y)), dead
+        preds.append(sum((a * b for a, b in zip(w, h, strict=True)), Fraction(0)))
+    return preds, min(margins)
 
 
 def _start(rng: np.random.Generator, model: YunResNet, w_scale: float) -> np.ndarray:
@@ -116,9 +119,10 @@ class SingleBlock(Claim):
                budget: Budget) -> TrialResult:
         rng = np.random.default_rng(seed)
         if control == "w-zero":
-            return self.w_zero(int(rng.integers(2**31)), str(rng.choice(c.ACTIVATIONS)))
+            return self.w_zero(int(rng.integers(2**31)), str(rng.choice(c.ACTIVATIONS)),
+                               loss=str(rng.choice(c.LOSSES)))
         if control == "no-skip":
-            return self.no_skip(int(rng.integers(2**31)))
+            return self.no_skip(int(rng.integers(2**31)), loss=str(rng.choice(c.LOSSES)))
         return self.check(c.draw_spec(rng, c.SINGLE_SPACE), budget)
 
     def check(self, spec: c.Spec, budget: Budget) -> TrialResult:
@@ -165,11 +169,9 @@ class SingleBlock(Claim):
         evidence["worst"] = worst
         certified = None
         if worst["margin"] < 0:
-            certified = False
-            if spec.loss == "squared":
-                cert = certify_gap(model, X, y, np.array(worst["theta"]))
-                evidence["certificate"] = cert.to_json()
-                certified = bool(cert.certified and cert.margin > cert.error_bound)
+            cert = certify_gap(model, X, y, np.array(worst["theta"]), spec.loss)
+            evidence["certificate"] = cert.to_json()
+            certified = bool(cert.certified and cert.margin > cert.error_bound)
         return decide(worst["margin"], searches=log, certified=certified, evidence=evidence)
 
     @staticmethod
@@ -187,11 +189,16 @@ class SingleBlock(Claim):
 
     # ------------------------------------------------------------------ controls
 
-    def w_zero(self, seed: int, activation: str = "tanh", w_norm: float = 0.0) -> TrialResult:
+    def w_zero(self, seed: int, activation: str = "tanh", w_norm: float = 0.0,
+               loss: str = "squared") -> TrialResult:
         """The constructed ``w = 0`` point (``w_norm > 0`` puts ``w`` off zero: the
-        dropped assumption then holds and the trial is vacuous)."""
+        dropped assumption then holds and the trial is vacuous).  Squared loss: targets
+        replaced by their residual on ``h(x)``; logistic, pseudo-Huber: targets with
+        ``l'(0; y_n) = u_n``, ``u`` orthogonal to the columns of ``h``
+        (:func:`~resproof.claims.yun._critical.zero_w_targets`); either way
+        ``dR/dw = E[l'(0; y) h] = 0``."""
         d, k, n = CONTROL_SIZES
-        spec = c.Spec(d, (k,), n, activation, "squared", seed)
+        spec = c.Spec(d, (k,), n, activation, loss, seed)
         rng = np.random.default_rng(seed)
         model = spec.model
         X, y0 = c.draw_data(spec, rng)
@@ -201,47 +208,73 @@ class SingleBlock(Claim):
         views["Wout"][0, 0] = w_norm
         theta = model._from_views(views)
         h = c.features(model, theta, X)
-        beta, *_ = np.linalg.lstsq(h, y0, rcond=None)
-        y = y0 - h @ beta  # E[y h] = 0: w = 0 is critical
-        obj = model.objective(X, y)
+        if loss == "squared":
+            beta, *_ = np.linalg.lstsq(h, y0, rcond=None)
+            y = y0 - h @ beta  # E[y h] = 0: w = 0 is critical
+        else:
+            y = c.zero_w_targets(spec, X, h, rng)
+            for _ in range(c.SEPARABLE_REDRAWS):  # logistic: R_lin's infimum attained
+                if loss != "logistic" or c.separation(X, y) <= c.SEPARATION_TOL:
+                    break
+                y = c.zero_w_targets(spec, X, h, rng)
+        obj = model.objective(X, y, loss, loss_param=c.loss_param(loss))
         log = SearchLog()
         point = c.constructed_point(obj, model, theta, log, "constructed w = 0")
-        r_lin = c.linear_risk(X, y, "squared")
-        gap = c.risk_gap(point.loss, r_lin)
+        r_lin = c.linear_risk(X, y, loss)
         broken = c.w_zero_margin(model, theta)
         evidence: dict[str, Any] = {
             "spec": spec.to_json(), "sizes": {"d_x": d, "hidden": k, "samples": n},
-            "construction": "w = 0, targets = residual of y on h(x) = x + V s(U x)",
-            "risk": point.loss, "R_lin": r_lin, "gap": gap, "kind": point.kind.value,
+            "loss": loss,
+            "construction": ("w = 0, targets = residual of y on h(x) = x + V s(U x)"
+                             if loss == "squared" else
+                             "w = 0, targets with l'(0; y_n) = u_n, u orthogonal to the "
+                             "columns of h(x) = x + V s(U x)"),
+            "risk": point.loss, "R_lin": r_lin, "kind": point.kind.value,
             "relative_grad_norm": point.relative_grad_norm, "lambda_min": point.lambda_min,
-            "theta": theta.tolist()}
+            "data": c.data_note(spec, X, y), "theta": theta.tolist()}
+        if r_lin is None:
+            evidence["R_lin_failed"] = "the convex solve for R_lin did not converge"
+            return decide(None, broken=[broken], searches=log, evidence=evidence)
+        gap = c.risk_gap(point.loss, r_lin)
+        evidence["gap"] = gap
         margin = c.RISK_TOL - gap if point.converged else None
         certified = None
         if margin is not None and margin < 0 and not broken.met:
-            cert = certify_gap(model, X, y, theta)
+            cert = certify_gap(model, X, y, theta, loss)
             direction = np.linalg.eigh(obj.hessian(theta))[1][:, 0]
-            curv = certify_negative_curvature(YunHighPrecision(model, X, y), theta, direction)
+            param = c.loss_param(loss)
+            hp = YunHighPrecision(model, X, y, loss, 1.0 if param is None else param)
+            curv = certify_negative_curvature(hp, theta, direction)
             evidence["certificate"] = cert.to_json()
             evidence["negative_curvature"] = curv.to_json()
             certified = bool(cert.certified and cert.margin > cert.error_bound)
         return decide(margin, broken=[broken], searches=log, certified=certified,
                       evidence=evidence)
 
-    def no_skip(self, seed: int, skip: bool = False, dead: bool = True) -> TrialResult:
+    def no_skip(self, seed: int, skip: bool = False, dead: bool = True,
+                loss: str = "squared") -> TrialResult:
         """The dead-ReLU point of ``w^T V relu(U x)`` (``skip=True`` keeps the identity
-        path, ``dead=False`` makes ``U > 0``: either gives a vacuous trial)."""
+        path, ``dead=False`` makes ``U > 0``: either gives a vacuous trial).
+
+        Re-check: the dead margin and the predictions ``f(x_n)`` (all 0) in exact
+        rationals; ``R`` from them, exactly (squared) or at 50 digits (logistic,
+        pseudo-Huber); ``R_lin`` exactly (squared) or bounded above by the 50-digit risk
+        of the float linear minimiser.  Certified when the gap's lower bound is > 0."""
         d, k, n = CONTROL_SIZES
         rng = np.random.default_rng(seed)
-        spec = c.Spec(d, (k,), n, "tanh", "squared", seed)
+        spec = c.Spec(d, (k,), n, "tanh", loss, seed)
         X, y = c.draw_data(spec, rng)
         X = np.abs(X) + 0.1
+        if loss == "logistic" and c.separation(X, y) > c.SEPARATION_TOL:
+            y = c.nonseparable_labels(X, y, rng)  # x > 0 made the labels separable
         model = YunResNet(d, (k,), "relu", skip=skip)
         theta = rng.standard_normal(model.n_params)
         views = model.split(theta)
         # U < 0 and x > 0: every ReLU dead
         views["U1"][...] = (-1 if dead else 1) * (np.abs(views["U1"]) + 0.1)
         theta = model._from_views(views)
-        obj = model.objective(X, y)
+        param = c.loss_param(loss)
+        obj = model.objective(X, y, loss, loss_param=param)
         # measured: the skip path (f with V = 0 would be w^T x with a skip) is absent
         no_v = model.split(theta)
         no_v["W1"][...] = 0.0
@@ -254,34 +287,66 @@ class SingleBlock(Claim):
         U = model.split(theta)["U1"]
         dead_value = float(np.min(-(X @ U.T)))
         radius = dead_value / float(np.max(np.linalg.norm(X, axis=1)))
-        dead = Assumption("every ReLU dead on the sample (local constancy)",
-                          radius / max(1.0, float(np.linalg.norm(U))), dead_value,
-                          "min_n min_j -(U x_n)_j / max_n ||x_n||, relative to ||U||: R is "
-                          "constant for ||dU||_2 below it and any V, w (a local minimum)")
+        dead_relus = Assumption("every ReLU dead on the sample (local constancy)",
+                                radius / max(1.0, float(np.linalg.norm(U))), dead_value,
+                                "min_n min_j -(U x_n)_j / max_n ||x_n||, relative to ||U||: "
+                                "R is constant for ||dU||_2 below it and any V, w (a local "
+                                "minimum)")
         log = SearchLog()
         point = make_point(obj, theta, StopReason.CONVERGED)
         if point.kind is PointKind.NOT_CRITICAL:
             point = dataclasses_replace_stop(point)
         log.add("constructed dead-ReLU point", point, needed=True)
-        r_lin = c.linear_risk(X, y, "squared")
+        r_lin = c.linear_risk(X, y, loss)
+        evidence: dict[str, Any] = {
+            "sizes": {"d_x": d, "hidden": k, "samples": n}, "loss": loss,
+            "construction": "x > 0, U < 0: relu(U x_n) = 0 for every sample",
+            "risk": point.loss, "R_lin": r_lin, "kind": point.kind.value,
+            "relative_grad_norm": point.relative_grad_norm,
+            "data": c.data_note(spec, X, y), "theta": theta.tolist()}
+        if r_lin is None:
+            evidence["R_lin_failed"] = "the convex solve for R_lin did not converge"
+            return decide(None, assumptions=[dead_relus], broken=[skip_path], searches=log,
+                          evidence=evidence)
         gap = c.risk_gap(point.loss, r_lin)
-        if skip:  # the exact evaluation is of the skip-free model only
-            exact_gap, exact_dead = Fraction(0), Fraction(0)
-        else:
-            exact_risk, exact_dead = exact_no_skip_risk(model, theta, X, y)
-            exact_gap = exact_risk - exact_linear_risk(X, y)
-        evidence = {"sizes": {"d_x": d, "hidden": k, "samples": n},
-                    "construction": "x > 0, U < 0: relu(U x_n) = 0 for every sample",
-                    "risk": point.loss, "R_lin": r_lin, "gap": gap, "kind": point.kind.value,
-                    "relative_grad_norm": point.relative_grad_norm,
-                    "exact_gap": str(exact_gap), "exact_dead_margin": str(exact_dead),
-                    "theta": theta.tolist()}
+        evidence["gap"] = gap
+        if not skip:  # the exact evaluation is of the skip-free model only
+            recheck = no_skip_recheck(model, theta, X, y, loss)
+            evidence["recheck"] = recheck
         margin = c.RISK_TOL - gap if point.converged else None
         certified = None
         if margin is not None and margin < 0:
-            certified = bool(exact_gap > 0 and exact_dead > 0)
-        return decide(margin, assumptions=[dead], broken=[skip_path], searches=log,
+            certified = bool(not skip and recheck["certified"])
+        return decide(margin, assumptions=[dead_relus], broken=[skip_path], searches=log,
                       certified=certified, evidence=evidence)
+
+
+def no_skip_recheck(model: YunResNet, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+                    loss: str, dps: int = 50) -> dict[str, Any]:
+    """The no-skip point re-checked: exact predictions and dead margin, then
+    ``R - R_lin`` exactly (squared) or its lower bound ``R - R(t) - error`` at ``dps``
+    digits (``R(t) >= R_lin`` for the float linear minimiser ``t``)."""
+    preds, exact_dead = exact_no_skip_predictions(model, theta, X)
+    if loss == "squared":
+        risk = sum(((f - Fraction(float(t))) ** 2 for f, t in zip(preds, y, strict=True)),
+                   Fraction(0)) / (2 * len(y))
+        exact_gap = risk - exact_linear_risk(X, y)
+        return {"method": "exact rationals", "gap_lower_bound": str(exact_gap),
+                "exact_dead_margin": str(exact_dead),
+                "certified": bool(exact_gap > 0 and exact_dead > 0)}
+    param = c.loss_param(loss)
+    p = 1.0 if param is None else param
+    t = optimum(X, y[:, None], loss, param)[0]
+    with mpmath.workdps(dps):
+        risk_mp = risk_of_predictions_mp(preds, y, loss, p, dps)
+        upper = linear_risk_upper_mp(X, y, t, loss, p, dps)
+        error = mpmath.mpf(10) ** (10 - dps) * max(1, abs(risk_mp))
+        lower = risk_mp - upper - error
+        return {"method": f"exact predictions, risks at {dps} digits; R_lin <= R(t), t the "
+                          "float linear minimiser",
+                "risk": float(risk_mp), "R_lin_upper": float(upper), "error": float(error),
+                "gap_lower_bound": float(lower), "exact_dead_margin": str(exact_dead),
+                "certified": bool(lower > 0 and exact_dead > 0)}
 
 
 def dataclasses_replace_stop(point):

@@ -42,10 +42,12 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from ...landscape.certify import certify_critical_point
+from ...landscape.certify import Certificate, certify_critical_point
+from ...nn.models import YunTwoLayerResNet
 from ...nn.yun import YunResNet
 from ...problems.augmented import augmented_optimum_mp
-from ...problems.yun_mp import YunHighPrecision
+from ...problems.linear import optimum
+from ...problems.yun_mp import YunHighPrecision, linear_risk_upper_mp
 from ...profiles import Budget
 from ...results import CriticalPoint, TrialResult
 from ..base import Assumption, Claim, Control, SearchLog, decide
@@ -220,22 +222,31 @@ class Theorem1(Claim):
         margin = None if not point.converged else c.RISK_TOL - gap
         certified = None
         if margin is not None and margin < 0 and not saddle.met:
-            cert = certify_gap(model, X, y, theta)
+            cert = certify_gap(model, X, y, theta, spec.loss)
             evidence["certificate"] = cert.to_json()
             certified = bool(cert.certified and cert.margin > cert.error_bound)
         return decide(margin, assumptions=conditions, broken=[saddle], searches=log,
                       certified=certified, evidence=evidence)
 
 
-def certify_gap(model: YunResNet, X: np.ndarray, y: np.ndarray, theta: np.ndarray,
-                dps: int = 50):
-    """50-digit re-check (squared loss): a critical point within the Kantorovich radius of
-    ``theta`` and ``R - R_lin`` there with its error bound (one-sided: certified only if
-    ``gap - error > 0``, checked by the caller)."""
-    hp = YunHighPrecision(model, X, y, "squared")
-    with mpmath.workdps(dps):
-        best = augmented_optimum_mp([X], y[:, None], dps)
-    return certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0, dps=dps)
+def certify_gap(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.ndarray,
+                theta: np.ndarray, loss: str = "squared", dps: int = 50) -> Certificate:
+    """50-digit re-check of ``R(theta*) - R_lin > 0``: a critical point ``theta*`` within
+    the Kantorovich radius of ``theta`` (the model's risk in mpmath,
+    :class:`~resproof.problems.yun_mp.YunHighPrecision`) and ``R(theta*) - B`` there with
+    its error bound, ``B >= R_lin``: the exact least-squares optimum for the squared loss,
+    otherwise the 50-digit risk of the float linear minimiser ``t`` (any feasible linear
+    predictor's risk bounds the infimum above).  One-sided: certified only if the lower
+    bound ``margin - error > 0`` (checked by the caller)."""
+    param = c.loss_param(loss)
+    hp = YunHighPrecision(model, X, y, loss, 1.0 if param is None else param)
+    if loss == "squared":
+        with mpmath.workdps(dps):
+            best = augmented_optimum_mp([X], y[:, None], dps)
+    else:
+        t = optimum(X, y[:, None], loss, param)[0]
+        best = linear_risk_upper_mp(X, y, t, loss, 1.0 if param is None else param, dps)
+    return certify_critical_point(hp, theta, lambda v: hp.mp_loss(v) - best, 0, dps=dps)
 
 
 def _assumption(data: dict[str, Any]) -> Assumption:
