@@ -40,6 +40,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from ...errors import SearchFailed
 from ...landscape.certify import certify_negative_curvature
 from ...landscape.points import make_point
 from ...nn.yun import YunResNet
@@ -47,7 +48,16 @@ from ...problems.linear import optimum
 from ...problems.yun_mp import YunHighPrecision, linear_risk_upper_mp, risk_of_predictions_mp
 from ...profiles import Budget
 from ...results import PointKind, StopReason, TrialResult
-from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, decide
+from ..base import (
+    Assumption,
+    Claim,
+    Control,
+    InstanceData,
+    Landscape,
+    SearchLog,
+    confirmed_minimum,
+    decide,
+)
 from . import _critical as c
 from .thm1 import certify_gap
 
@@ -96,6 +106,87 @@ def _start(rng: np.random.Generator, model: YunResNet, w_scale: float) -> np.nda
     return start
 
 
+def control_args(seed: np.random.SeedSequence, control: str) -> dict[str, Any]:
+    """The arguments a control's trial draws from its seed: the instance seed, the loss
+    and (``w-zero``) the activation."""
+    rng = np.random.default_rng(seed)
+    if control == "w-zero":
+        return {"seed": int(rng.integers(2**31)), "activation": str(rng.choice(c.ACTIVATIONS)),
+                "loss": str(rng.choice(c.LOSSES))}
+    return {"seed": int(rng.integers(2**31)), "loss": str(rng.choice(c.LOSSES))}
+
+
+Construction = tuple[c.Spec, YunResNet, np.ndarray, np.ndarray, np.ndarray]
+
+
+def w_zero_instance(seed: int, activation: str = "tanh", w_norm: float = 0.0,
+                    loss: str = "squared") -> Construction:
+    """``(spec, model, X, y, theta)`` of the ``:w-zero`` control: ``U, V`` random, ``w = 0``
+    (``w_1 = w_norm``), targets making ``w = 0`` critical (see :meth:`SingleBlock.w_zero`)."""
+    d, k, n = CONTROL_SIZES
+    spec = c.Spec(d, (k,), n, activation, loss, seed)
+    rng = np.random.default_rng(seed)
+    model = YunResNet(d, (k,), activation)
+    X, y0 = c.draw_data(spec, rng)
+    theta = rng.standard_normal(model.n_params)
+    views = model.split(theta)
+    views["Wout"][...] = 0.0
+    views["Wout"][0, 0] = w_norm
+    theta = model._from_views(views)
+    h = c.features(model, theta, X)
+    if loss == "squared":
+        beta, *_ = np.linalg.lstsq(h, y0, rcond=None)
+        return spec, model, X, y0 - h @ beta, theta  # E[y h] = 0: w = 0 is critical
+    y = c.zero_w_targets(spec, X, h, rng)
+    for _ in range(c.SEPARABLE_REDRAWS):  # logistic: R_lin's infimum attained
+        if loss != "logistic" or c.separation(X, y) <= c.SEPARATION_TOL:
+            break
+        y = c.zero_w_targets(spec, X, h, rng)
+    return spec, model, X, y, theta
+
+
+def no_skip_instance(seed: int, skip: bool = False, dead: bool = True,
+                     loss: str = "squared") -> Construction:
+    """``(spec, model, X, y, theta)`` of the ``:no-skip`` control: ``x > 0``, ``U < 0``
+    (``U > 0`` when not ``dead``), ``f = w^T V relu(U x)`` (the skip kept with ``skip``)."""
+    d, k, n = CONTROL_SIZES
+    rng = np.random.default_rng(seed)
+    spec = c.Spec(d, (k,), n, "tanh", loss, seed)
+    X, y = c.draw_data(spec, rng)
+    X = np.abs(X) + 0.1
+    if loss == "logistic" and c.separation(X, y) > c.SEPARATION_TOL:
+        y = c.nonseparable_labels(X, y, rng)  # x > 0 made the labels separable
+    model = YunResNet(d, (k,), "relu", skip=skip)
+    theta = rng.standard_normal(model.n_params)
+    views = model.split(theta)
+    # U < 0 and x > 0: every ReLU dead
+    views["U1"][...] = (-1 if dead else 1) * (np.abs(views["U1"]) + 0.1)
+    return spec, model, X, y, model._from_views(views)
+
+
+def instance_data(model: YunResNet, loss: str, X: np.ndarray, y: np.ndarray,
+                  theta: np.ndarray | None, spec: dict[str, Any]) -> InstanceData:
+    """A single-block instance as plain data (numpy alone rebuilds it)."""
+    shapes = model.split(np.zeros(model.n_params))
+    described = {"X": "inputs, one sample per row (N, d_x)", "Y": "targets (N,)"}
+    arrays = {"X": np.asarray(X, dtype=np.float64), "Y": np.asarray(y, dtype=np.float64)}
+    if theta is not None:
+        described["theta"] = "the control's constructed point (flat, theta_layout order)"
+        arrays["theta"] = np.asarray(theta, dtype=np.float64)
+    losses = {"squared": "(f - y)^2 / 2", "logistic": "log(1 + exp(-y f))",
+              "pseudo_huber": f"d^2 (sqrt(1 + ((f - y)/d)^2) - 1), d = {c.HUBER_DELTA}"}
+    return InstanceData({
+        "family": "yun-single-block",
+        "equations": "f(x) = w^T (x + V s(U x)) (f = w^T V s(U x) when skip is false)",
+        "activation": model.activation, "skip": bool(model.skip),
+        "loss": f"{loss}: R = (1/N) sum_n l(f(x_n); y_n), l = {losses[loss]}",
+        "sizes": {"d_x": model.d_x, "hidden": list(model.hidden), "N": int(X.shape[0])},
+        "spec": spec,
+        "theta_layout": [[name, list(v.shape)] for name, v in shapes.items()],
+        "theta_order": "U1 (= U), W1 (= V), Wout (= w^T), each matrix flattened row-major",
+        "arrays": described}, arrays)
+
+
 class SingleBlock(Claim):
     id = "yun.single-block"
     title = "Single-block ResNet: critical points with w != 0 and local minima beat linear"
@@ -117,13 +208,50 @@ class SingleBlock(Claim):
 
     def _trial(self, seed: np.random.SeedSequence, control: str | None,
                budget: Budget) -> TrialResult:
-        rng = np.random.default_rng(seed)
         if control == "w-zero":
-            return self.w_zero(int(rng.integers(2**31)), str(rng.choice(c.ACTIVATIONS)),
-                               loss=str(rng.choice(c.LOSSES)))
+            return self.w_zero(**control_args(seed, control))
         if control == "no-skip":
-            return self.no_skip(int(rng.integers(2**31)), loss=str(rng.choice(c.LOSSES)))
-        return self.check(c.draw_spec(rng, c.SINGLE_SPACE), budget)
+            return self.no_skip(**control_args(seed, control))
+        return self.check(c.draw_spec(np.random.default_rng(seed), c.SINGLE_SPACE), budget)
+
+    # ------------------------------------------------------------------ report hooks
+
+    def instance(self, seed: np.random.SeedSequence, control: str | None) -> InstanceData:
+        """The instance trial ``seed`` draws (data and, for a control, its constructed
+        point), as plain data."""
+        if control is None:
+            spec = c.draw_spec(np.random.default_rng(seed), c.SINGLE_SPACE)
+            X, y = c.draw_data(spec, np.random.default_rng(spec.seed))
+            return instance_data(spec.model, spec.loss, X, y, None, spec.to_json())
+        args = control_args(seed, control)
+        if control == "w-zero":
+            spec, model, X, y, theta = w_zero_instance(**args)
+        else:
+            spec, model, X, y, theta = no_skip_instance(**args)
+        return instance_data(model, args["loss"], X, y, theta, spec.to_json())
+
+    def landscape(self, seed: np.random.SeedSequence, control: str | None,
+                  budget: Budget) -> Landscape:
+        """The risk and the trial's deciding point: a control's constructed point, or the
+        claim's worst compared point (the trial rerun)."""
+        if control is not None:
+            args = control_args(seed, control)
+            build = w_zero_instance if control == "w-zero" else no_skip_instance
+            _, model, X, y, theta = build(**args)
+            obj = model.objective(X, y, args["loss"], loss_param=c.loss_param(args["loss"]))
+            what = ("w = 0 (critical, strict saddle)" if control == "w-zero"
+                    else "the dead-ReLU point of w^T V relu(U x)")
+            return Landscape(obj, theta, f"R - R_lin at {what}")
+        spec = c.draw_spec(np.random.default_rng(seed), c.SINGLE_SPACE)
+        with c.small_blas():
+            result = self.check(spec, budget)
+        worst = result.evidence.get("worst")
+        if worst is None:
+            raise SearchFailed(f"trial decided {result.verdict.value} without a compared point")
+        X, y = c.draw_data(spec, np.random.default_rng(spec.seed))
+        obj = spec.model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
+        return Landscape(obj, np.asarray(worst["theta"]),
+                         f"R - R_lin at the worst compared point ({worst['compared_as']})")
 
     def check(self, spec: c.Spec, budget: Budget) -> TrialResult:
         """Every search's converged critical point with ``w != 0`` and every confirmed
@@ -198,25 +326,7 @@ class SingleBlock(Claim):
         (:func:`~resproof.claims.yun._critical.zero_w_targets`); either way
         ``dR/dw = E[l'(0; y) h] = 0``."""
         d, k, n = CONTROL_SIZES
-        spec = c.Spec(d, (k,), n, activation, loss, seed)
-        rng = np.random.default_rng(seed)
-        model = spec.model
-        X, y0 = c.draw_data(spec, rng)
-        theta = rng.standard_normal(model.n_params)
-        views = model.split(theta)
-        views["Wout"][...] = 0.0
-        views["Wout"][0, 0] = w_norm
-        theta = model._from_views(views)
-        h = c.features(model, theta, X)
-        if loss == "squared":
-            beta, *_ = np.linalg.lstsq(h, y0, rcond=None)
-            y = y0 - h @ beta  # E[y h] = 0: w = 0 is critical
-        else:
-            y = c.zero_w_targets(spec, X, h, rng)
-            for _ in range(c.SEPARABLE_REDRAWS):  # logistic: R_lin's infimum attained
-                if loss != "logistic" or c.separation(X, y) <= c.SEPARATION_TOL:
-                    break
-                y = c.zero_w_targets(spec, X, h, rng)
+        spec, model, X, y, theta = w_zero_instance(seed, activation, w_norm, loss)
         obj = model.objective(X, y, loss, loss_param=c.loss_param(loss))
         log = SearchLog()
         point = c.constructed_point(obj, model, theta, log, "constructed w = 0")
@@ -261,18 +371,7 @@ class SingleBlock(Claim):
         pseudo-Huber); ``R_lin`` exactly (squared) or bounded above by the 50-digit risk
         of the float linear minimiser.  Certified when the gap's lower bound is > 0."""
         d, k, n = CONTROL_SIZES
-        rng = np.random.default_rng(seed)
-        spec = c.Spec(d, (k,), n, "tanh", loss, seed)
-        X, y = c.draw_data(spec, rng)
-        X = np.abs(X) + 0.1
-        if loss == "logistic" and c.separation(X, y) > c.SEPARATION_TOL:
-            y = c.nonseparable_labels(X, y, rng)  # x > 0 made the labels separable
-        model = YunResNet(d, (k,), "relu", skip=skip)
-        theta = rng.standard_normal(model.n_params)
-        views = model.split(theta)
-        # U < 0 and x > 0: every ReLU dead
-        views["U1"][...] = (-1 if dead else 1) * (np.abs(views["U1"]) + 0.1)
-        theta = model._from_views(views)
+        spec, model, X, y, theta = no_skip_instance(seed, skip, dead, loss)
         param = c.loss_param(loss)
         obj = model.objective(X, y, loss, loss_param=param)
         # measured: the skip path (f with V = 0 would be w^T x with a skip) is absent
