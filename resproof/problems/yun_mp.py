@@ -180,6 +180,50 @@ class YunHighPrecision:
         return mpmath.matrix(H.tolist())
 
 
+def loss_mp(name: str, prediction: Any, y: Any, param: Any = 1) -> Any:
+    """``l(p; y)`` in the working precision: ``(p - y)^2 / 2``, ``log(1 + e^{-y p})``,
+    ``delta^2 (sqrt(1 + ((p - y)/delta)^2) - 1)``."""
+    if name not in LOSSES:
+        raise InvalidInput("loss", f"one of {LOSSES}", name)
+    p, y, param = _mp(prediction), _mp(y), _mp(param)
+    if name == "squared":
+        return (p - y) ** 2 / 2
+    if name == "logistic":
+        return mpmath.log1p(mpmath.exp(-y * p))
+    return param * param * (mpmath.sqrt(1 + ((p - y) / param) ** 2) - 1)
+
+
+def risk_of_predictions_mp(predictions: Any, y: Any, loss: str, loss_param: float = 1.0,
+                           dps: int = 50) -> Any:
+    """``(1/N) sum_n l(f_n; y_n)`` at ``dps`` digits, the predictions and targets taken
+    as exact (floats, Fractions or mpf)."""
+    with mpmath.workdps(dps):
+        values = [loss_mp(loss, _mp_exact(f), _mp_exact(t), loss_param)
+                  for f, t in zip(predictions, np.asarray(y).reshape(-1), strict=True)]
+        return mpmath.fsum(values) / len(values)
+
+
+def linear_risk_upper_mp(X: Any, y: Any, t: Any, loss: str, loss_param: float = 1.0,
+                         dps: int = 50) -> Any:
+    """``R(t) = (1/N) sum_n l(t^T x_n; y_n)`` at ``dps`` digits for one feasible linear
+    predictor ``t`` (data and ``t`` exact as given): an upper bound of
+    ``R_lin = inf_t R(t)``, whatever solver produced ``t``."""
+    with mpmath.workdps(dps):
+        tt = [_mp_exact(v) for v in np.asarray(t, dtype=object).reshape(-1)]
+        preds = [mpmath.fsum(a * _mp_exact(b) for a, b in zip(tt, row, strict=True))
+                 for row in np.asarray(X, dtype=object)]
+        return risk_of_predictions_mp(preds, y, loss, loss_param, dps)
+
+
+def _mp_exact(v: Any) -> Any:
+    """An mpf of ``v`` (a Fraction as the quotient at the working precision)."""
+    from fractions import Fraction
+
+    if isinstance(v, Fraction):
+        return mpmath.mpf(v.numerator) / v.denominator
+    return _mp(v)
+
+
 def _dot(row: np.ndarray, vec: list) -> _Jet:
     total: Any = None
     for a, b in zip(row, vec, strict=True):

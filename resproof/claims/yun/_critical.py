@@ -18,6 +18,7 @@ Conditions of the theorem at a point ``theta*`` (margins relative, ``> 0`` met):
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from ...errors import SearchFailed
 from ...landscape.minimize import minimize
 from ...landscape.points import make_point
+from ...landscape.progress import run_with_progress
 from ...landscape.saddles import find_critical_point
 from ...landscape.spectrum import extreme_eigenvalues
 from ...nn.losses import loss_value
@@ -32,11 +34,8 @@ from ...nn.models import YunTwoLayerResNet
 from ...nn.yun import YunResNet
 from ...problems.linear import optimum
 from ...profiles import Budget
-from ...results import CriticalPoint, StopReason
+from ...results import CriticalPoint, PointKind, StopReason
 from ..base import Assumption, SearchLog
-
-#: Either deep ResNet of the document: one-layer or two-layer ``phi_l``.
-YunModel = YunResNet | YunTwoLayerResNet
 
 #: ``(R - R_lin) / max(1, |R_lin|)`` above this is a violation, not rounding.
 RISK_TOL = 1e-9
@@ -48,13 +47,21 @@ RANK_TOL = 1e-6
 W_ZERO = 1e-8
 #: Standard deviation of random starts.
 START_SCALE = 0.5
-#: Attempts per needed search: the start, a refinement of its end point, a fresh start,
-#: a refinement of that one.
-ATTEMPTS = 4
-#: Iterations of a search's first attempt (the refinement gets the budget's).
-FIRST_ITERATIONS = 200
+#: Attempts per needed search: the start, then fresh starts (each run while it progresses).
+ATTEMPTS = 8
+#: Iterations one needed search may spend over its attempts, in budget iterations.
+SEARCH_BUDGET = 2
 #: A minimisation whose ``||theta||`` grew this many times its start has diverged.
 DIVERGED = 20.0
+#: Growth of ``||theta||`` over the progress window that counts as progress for a
+#: minimisation (it is followed until its divergence is measured).
+GROWTH = 1.05
+#: Iterations per chunk of a minimisation (each chunk restarts its trust radius).
+MINIMIZE_CHUNK = 100
+#: Redraws of the logistic label flips while the labels are separable.
+SEPARABLE_REDRAWS = 20
+#: The separation LP's value at most this counts as 0 (not separable).
+SEPARATION_TOL = 1e-9
 #: Pseudo-Huber scale used throughout.
 HUBER_DELTA = 1.0
 
@@ -140,25 +147,59 @@ def draw_spec(rng: np.random.Generator, space: Space) -> Spec:
 
 def draw_data(spec: Spec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``x ~ N(0, I)`` (last coordinate 0 when dead); targets from a random tanh unit
-    with noise, labels ``+-1`` with 20% flipped for the logistic loss (not separable
-    in practice; :func:`linear_risk` says when it is)."""
+    with noise; for the logistic loss labels ``+-1`` with 20% flipped, the flips redrawn
+    (up to :data:`SEPARABLE_REDRAWS` times) while the labels are linearly separable
+    (measured, :func:`separation`): there ``R_lin``'s infimum is not attained and the
+    instance has no ``R_lin`` to compare with.  :func:`data_note` says what was drawn."""
     X = rng.standard_normal((spec.samples, spec.d_x))
     if spec.dead_coordinate:
         X[:, -1] = 0.0
     a = rng.standard_normal(spec.d_x)
     y = np.tanh(2.0 * X @ a) + 0.3 * rng.standard_normal(spec.samples)
     if spec.loss == "logistic":
-        y = np.where(y >= 0, 1.0, -1.0) * np.where(rng.random(spec.samples) < 0.2, -1, 1)
+        y = nonseparable_labels(X, np.where(y >= 0, 1.0, -1.0), rng)
     return X, y
+
+
+def nonseparable_labels(X: np.ndarray, clean: np.ndarray, rng: np.random.Generator
+                        ) -> np.ndarray:
+    """``clean`` (``+-1``) with 20% of the signs flipped, the flips redrawn up to
+    :data:`SEPARABLE_REDRAWS` times while :func:`separation` measures the labels
+    separable (the last draw is returned either way: :func:`data_note` says which)."""
+    clean = np.sign(clean) + (clean == 0)
+    for _ in range(SEPARABLE_REDRAWS + 1):
+        y = clean * np.where(rng.random(len(clean)) < 0.2, -1.0, 1.0)
+        if separation(X, y) <= SEPARATION_TOL:
+            break
+    return y
+
+
+def separation(X: np.ndarray, y: np.ndarray) -> float:
+    """``max sum_n y_n t^T x_n`` over ``y_n t^T x_n >= 0`` (all ``n``), ``||t||_inf <= 1``
+    (a linear programme): ``0`` iff no ``t`` separates the data weakly, i.e. iff the
+    logistic risk ``E log(1 + exp(-y t^T x))`` attains its infimum; ``> 0`` when it
+    decreases without bound along a separating ``t`` (infimum at infinity)."""
+    from scipy.optimize import linprog
+
+    A = y[:, None] * X
+    res = linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(len(y)),
+                  bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
+    return float(-res.fun) if res.status == 0 else float("inf")
+
+
+def data_note(spec: Spec, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """For the evidence: whether ``R_lin``'s infimum is attained (logistic: the
+    :func:`separation` LP, ``0`` = not separable = attained; the other losses are
+    coercive in ``t`` on full-rank data)."""
+    if spec.loss != "logistic":
+        return {"R_lin_attained": "coercive loss", "rank_X": int(np.linalg.matrix_rank(X))}
+    value = separation(X, y)
+    return {"R_lin_attained": bool(value <= SEPARATION_TOL), "separation_lp": value,
+            "detail": "max sum y t^T x over y t^T x >= 0, |t|_inf <= 1 (0: not separable)"}
 
 
 def loss_param(loss: str) -> float | None:
     return HUBER_DELTA if loss == "pseudo_huber" else None
-
-
-def squared_linear_risk(X: np.ndarray, y: np.ndarray) -> float:
-    """``R_lin`` of the squared loss (least squares: always solved)."""
-    return float(optimum(X, y[:, None], "squared")[1])
 
 
 def linear_risk(X: np.ndarray, y: np.ndarray, loss: str) -> float | None:
@@ -188,7 +229,7 @@ def zero_w_targets(spec: Spec, X: np.ndarray, h: np.ndarray,
     return -u / np.sqrt(1.0 - (u / HUBER_DELTA) ** 2)
 
 
-def features(model: YunModel, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+def features(model: YunResNet, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
     """``h_L(x_n)`` as rows (``N x d_x``): the prediction of ``w = e_i`` for each ``i``."""
     views = model.split(theta)
     h = X.copy()
@@ -201,7 +242,7 @@ def features(model: YunModel, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
     return h
 
 
-def coverage(model: YunModel, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+def coverage(model: YunResNet, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
              loss: str) -> Assumption:
     """Condition 1: ``E[l''(f; y) h_L h_L^T]`` full rank, ``lambda_min / lambda_max``."""
     h = features(model, theta, X)
@@ -215,7 +256,7 @@ def coverage(model: YunModel, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
                       "lambda_min / lambda_max of E[l''(f(x); y) h_L(x) h_L(x)^T]")
 
 
-def room(model: YunModel, theta: np.ndarray) -> Assumption:
+def room(model: YunResNet, theta: np.ndarray) -> Assumption:
     """Condition 2: ``col([U_2^T ... U_L^T]) != R^{d_x}``."""
     views = model.split(theta)
     d = model.d_x
@@ -236,10 +277,10 @@ def symmetry_modes(model: YunResNet | YunTwoLayerResNet) -> int:
     return (model.d_x - 1) * n_last
 
 
-def w_zero_margin(model: YunModel, theta: np.ndarray) -> Assumption:
+def w_zero_margin(model: YunResNet, theta: np.ndarray) -> Assumption:
     """``w != 0``: ``||w|| / max(1, ||theta||) - W_ZERO``."""
     w = model.split(theta)["Wout"]
-    ratio = float(np.linalg.norm(w)) / max(1.0, float(np.linalg.norm(theta)))
+    ratio = float(np.linalg.norm(w) / max(1.0, np.linalg.norm(theta)))
     return Assumption("w != 0", ratio - W_ZERO, ratio, "||w|| / max(1, ||theta||)")
 
 
@@ -255,14 +296,17 @@ def curvature(obj: Any, point: CriticalPoint) -> tuple[float, float]:
     return float(ritz.value), float(point.zero_tolerance)
 
 
-def searched_point(obj: Any, model: YunModel, start: np.ndarray, kind: str,
-                   budget: Budget, log: SearchLog, label: str,
-                   rng: np.random.Generator) -> CriticalPoint | None:
-    """One needed search, up to :data:`ATTEMPTS` attempts: the start (at most
-    :data:`FIRST_ITERATIONS` iterations), a refinement from its end point with the
-    budget's iterations, then a fresh random start and its refinement.  Superseded
-    attempts are logged (``needed=False``); the last attempt is the needed one, so a
-    search that never converged makes the trial inconclusive.
+def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.ndarray,
+                   kind: str, budget: Budget, log: SearchLog, label: str,
+                   rng: np.random.Generator,
+                   draw_start: Callable[[], np.ndarray] | None = None) -> CriticalPoint | None:
+    """One needed search: up to :data:`ATTEMPTS` attempts, each run in chunks while the
+    gradient norm keeps falling (:func:`~resproof.landscape.progress.run_with_progress`,
+    at most the budget's ``max_iterations`` per attempt), the first from ``start``, the
+    others from fresh starts (``draw_start``, default ``N(0, START_SCALE^2)``), until
+    :data:`SEARCH_BUDGET` times the budget's iterations are spent.  Superseded attempts
+    are logged (``needed=False``); the last attempt is the needed one, so a search that
+    never converged makes the trial inconclusive.
 
     A minimisation whose ``||theta||`` grew above :data:`DIVERGED` times its start
     (the risk's infimum along the path lies at infinity: no critical point on it) is
@@ -270,75 +314,93 @@ def searched_point(obj: Any, model: YunModel, start: np.ndarray, kind: str,
     critical points and such a path has none to check.
     """
     modes = symmetry_modes(model)
-    theta = start
-    iterations = min(FIRST_ITERATIONS, budget.max_iterations)
-    norm0 = max(1.0, float(np.linalg.norm(start)))
-    for attempt in range(ATTEMPTS):
+    if draw_start is None:
+        def draw_start() -> np.ndarray:
+            return rng.standard_normal(model.n_params) * START_SCALE
+
+    def run(theta: np.ndarray, iterations: int) -> CriticalPoint:
         if kind == "minimum":
-            point = minimize(obj, theta, max_iterations=iterations, symmetry_modes=modes)
+            return minimize(obj, theta, max_iterations=iterations, symmetry_modes=modes)
+        return find_critical_point(obj, theta, max_iterations=iterations,
+                                   symmetry_modes=modes)
+
+    theta = start
+    spent, allowed = 0, SEARCH_BUDGET * budget.max_iterations
+    for attempt in range(ATTEMPTS):
+        norm0 = max(1.0, float(np.linalg.norm(theta)))
+        if kind == "minimum":
+            point, progress = run_with_progress(
+                run, theta, max_total=budget.max_iterations, chunk=MINIMIZE_CHUNK,
+                min_growth=GROWTH,
+                diverged=lambda p, n=norm0: float(np.linalg.norm(p.theta)) > DIVERGED * n)
         else:
-            point = find_critical_point(obj, theta, max_iterations=iterations,
-                                        symmetry_modes=modes)
-        ok = point.converged and point.kind.value != "not_critical"
+            point, progress = run_with_progress(run, theta, max_total=budget.max_iterations)
+        spent += progress.iterations
+        ok = point.converged and point.kind is not PointKind.NOT_CRITICAL
         growth = float(np.linalg.norm(point.theta)) / norm0
+        what = f"{progress.outcome} after {progress.iterations} iterations"
         if not ok and kind == "minimum" and growth > DIVERGED:
             log.add(f"{label} (attempt {attempt + 1}, diverged: ||theta|| x{growth:.0f}, "
                     "no critical point on the path)", point, needed=False)
             return None
-        if ok or attempt == ATTEMPTS - 1:
-            log.add(f"{label} (attempt {attempt + 1})", point, needed=True)
+        if ok or attempt == ATTEMPTS - 1 or spent >= allowed:
+            log.add(f"{label} (attempt {attempt + 1}, {what})", point, needed=True)
             return point
-        log.add(f"{label} (attempt {attempt + 1}, superseded)", point, needed=False)
-        if attempt % 2 == 0 and np.all(np.isfinite(point.theta)):
-            theta, iterations = point.theta, budget.max_iterations
-        else:
-            theta = rng.standard_normal(model.n_params) * START_SCALE
-            norm0 = max(1.0, float(np.linalg.norm(theta)))
-            iterations = min(FIRST_ITERATIONS, budget.max_iterations)
+        log.add(f"{label} (attempt {attempt + 1}, {what}, superseded by a fresh start)",
+                point, needed=False)
+        theta = draw_start()
     raise AssertionError("unreachable")
 
 
-def linear_embedding(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray | None:
-    """A critical point with ``w != 0`` and ``R <= R_lin``, built from a convex optimum.
+def linear_embedding(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.ndarray,
+                     loss: str) -> np.ndarray | None:
+    """A constructed critical point with ``w != 0`` that realises a linear or affine predictor.
 
-    ``s(0) = 0`` (tanh): ``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear
-    minimiser; ``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries ``s(0) = 0``, ``dR/dU_l``
-    carries ``V_l = 0``: critical with ``R = R_lin``, the tie of the statement.
+    * ``s(0) = 0`` (tanh): ``U_l = 0``, ``V_l = 0`` (``A_l`` random), ``w = t*`` the linear
+      minimiser: critical (``dR/dw = E[l'(t*^T x) x] = 0``, ``dR/dV_l`` carries
+      ``s(0) = 0``, ``dR/dU_l`` carries ``V_l = 0``) with ``R = R_lin``: the tie.
+    * ``s(0) != 0`` (softplus): ``U_l = 0`` makes ``phi_l`` the constant ``c_l``
+      (``s(0) 1``, or ``s(A_l s(0) 1)`` two-layer), so with ``(t, b)`` the affine minimiser
+      ``inf E l(t^T x + b)``, ``w = t``, ``V_1 = b t c_1^T / (||t||^2 ||c_1||^2)`` and
+      ``V_l = 0`` for ``l >= 2`` the network is ``t^T x + b``.  Critical: ``dR/dw =
+      E[l'] (t-part offsets) + E[l' x] = 0``, ``dR/dV_l = w c_l^T E[l'] = 0`` and ``dR/dU_l``,
+      ``dR/dA_l`` carry ``E[l' h_{l-1}] = 0`` or ``V_l^T w = 0``; ``R = R_aff <= R_lin``.
 
-    ``s(0) = s_0 != 0`` (softplus), one-layer blocks: ``(t*, c*)`` the affine minimiser of
-    ``E[l(t^T x + c; y)]``, ``U_l = 0``, ``V_1 = c* t* 1^T / (s_0 K_1 |t*|^2)``, ``V_l = 0``
-    for ``l > 1``, ``w = t*``: then ``h_L = x + V_1 s_0 1`` and ``f = t*^T x + c*``.  With
-    ``r = l'(f; y)``, ``E[r x] = 0`` and ``E[r] = 0`` (the affine optimum): ``dR/dw =
-    E[r h_L] = 0``, ``dR/dV_l = w s_0 1^T E[r] = 0``, ``dR/dU_1 = s'(0) V_1^T w E[r x^T] = 0``,
-    ``dR/dU_l`` (``l > 1``) carries ``V_l = 0``: critical with ``R = R_aff <= R_lin``.
-    ``None`` when neither applies (two-layer blocks with ``s(0) != 0``, ``t* = 0``)."""
+    ``None`` when the convex solve fails or ``t = 0``.  Criticality is not assumed: the
+    caller measures the gradient (:func:`constructed_point`).
+    """
     views = model.split(np.zeros(model.n_params))
-    if model.activation == "tanh":
-        t = optimum(X, y[:, None], loss, loss_param(loss))[0]
-        views["Wout"][...] = t
-        rng = np.random.default_rng(0)
-        for name in views:
-            if name.startswith("A"):
-                views[name][...] = rng.standard_normal(views[name].shape)
-        return model._from_views(views)
-    if any(name.startswith("A") for name in views) or "W1" not in views:
-        return None
-    X1 = np.hstack([X, np.ones((X.shape[0], 1))])
+    rng = np.random.default_rng(0)
+    for name in views:
+        if name.startswith("A"):
+            views[name][...] = rng.standard_normal(views[name].shape)
     try:
-        tc = optimum(X1, y[:, None], loss, loss_param(loss))[0].ravel()
+        if model.activation == "tanh":
+            views["Wout"][...] = optimum(X, y[:, None], loss, loss_param(loss))[0]
+            return model._from_views(views)
+        ones = np.ones((X.shape[0], 1))
+        coef = optimum(np.hstack([X, ones]), y[:, None], loss, loss_param(loss))[0][0]
     except SearchFailed:
         return None
-    t, c = tc[:-1], float(tc[-1])
-    if not np.any(t):
+    t, offset = coef[:-1], float(coef[-1])
+    if not np.linalg.norm(t) > 0:
         return None
-    s0 = float(np.logaddexp(0.0, 0.0))
-    K = views["W1"].shape[1]
+    inner = np.full(views["U1"].shape[0], float(np.logaddexp(0.0, 0.0)))
+    if "A1" in views:
+        inner = np.logaddexp(0.0, views["A1"] @ inner)
     views["Wout"][...] = t
-    views["W1"][...] = np.outer(t, np.ones(K)) * (c / (s0 * K * float(t @ t)))
+    views["W1"][...] = offset * np.outer(t, inner) / (float(t @ t) * float(inner @ inner))
     return model._from_views(views)
 
 
-def constructed_point(obj: Any, model: YunModel, theta: np.ndarray, log: SearchLog,
+def embedding_label(model: YunResNet | YunTwoLayerResNet) -> str:
+    """How :func:`linear_embedding` builds its point for ``model``'s activation."""
+    if model.activation == "tanh":
+        return "constructed U = 0, V = 0, w = t* (the linear minimiser)"
+    return "constructed U = 0, w = t, V_1 c_1 = b t / ||t||^2 (the affine minimiser t^T x + b)"
+
+
+def constructed_point(obj: Any, model: YunResNet, theta: np.ndarray, log: SearchLog,
                       label: str) -> CriticalPoint:
     """Classify a constructed point from the objective's own gradient and Hessian (no
     search: ``NOT_CRITICAL`` when the measured gradient is above tolerance)."""

@@ -42,19 +42,19 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from ...landscape.certify import certify_critical_point
+from ...landscape.certify import Certificate, certify_critical_point
+from ...nn.models import YunTwoLayerResNet
+from ...nn.yun import YunResNet
 from ...problems.augmented import augmented_optimum_mp
-from ...problems.yun_mp import YunHighPrecision
+from ...problems.linear import optimum
+from ...problems.yun_mp import YunHighPrecision, linear_risk_upper_mp
 from ...profiles import Budget
 from ...results import CriticalPoint, TrialResult
 from ..base import Assumption, Claim, Control, SearchLog, decide
 from . import _critical as c
 
 #: The control's instance: squared loss, two blocks, few samples (50-digit jets are O(P^2)).
-#: A search start: label, parameters, search kind (``None``: a constructed point).
-Start = tuple[str, np.ndarray, "str | None"]
-
-CONTROL_SPEC: dict[str, Any] = {"d_x": 2, "widths": (1, 1), "samples": 8, "loss": "squared"}
+CONTROL_SPEC = {"d_x": 2, "widths": (1, 1), "samples": 8, "loss": "squared"}
 
 
 def _point_row(point: CriticalPoint, label: str, r_lin: float, lam: float, tau: float,
@@ -103,15 +103,14 @@ class Theorem1(Claim):
         model = spec.model
         log = SearchLog()
         rows: list[dict[str, Any]] = []
-        problems: list[tuple[str, np.ndarray, np.ndarray, list[Start]]] = []
+        problems = []
         theta, X, y = self._constructed(spec, model, rng)
         problems.append(("constructed w = 0", X, y, [("constructed", theta, None)]))
         if spec.searched:
             Xd, yd = c.draw_data(spec, rng)
             # one minimisation (their paths mostly leave to infinity: the risk's infimum
             # is not attained), Newton on ||g|| from every random start
-            starts: list[Start] = [
-                ("minimum from random start 0", self._start(model, rng), "minimum")]
+            starts = [("minimum from random start 0", self._start(model, rng), "minimum")]
             for r in range(budget.restarts):
                 starts.append((f"critical point from random start {r}",
                                self._start(model, rng), "critical"))
@@ -121,9 +120,11 @@ class Theorem1(Claim):
             if r_lin_d is not None:
                 embedding = c.linear_embedding(model, Xd, yd, spec.loss)
                 if embedding is not None:
-                    starts.insert(0, ("constructed U = 0, V = 0, w = t*", embedding, None))
+                    starts.insert(0, (c.embedding_label(model), embedding, None))
             problems.append(("drawn data", Xd, yd, starts))
         evidence: dict[str, Any] = {"spec": spec.to_json(), "n_params": model.n_params}
+        if spec.searched:
+            evidence["drawn_data"] = c.data_note(spec, Xd, yd)
         for name, X_, y_, plan in problems:
             r_lin = c.linear_risk(X_, y_, spec.loss)
             if r_lin is None:
@@ -131,7 +132,6 @@ class Theorem1(Claim):
                 continue
             obj = model.objective(X_, y_, spec.loss, loss_param=c.loss_param(spec.loss))
             for label, start, kind in plan:
-                point: CriticalPoint | None
                 if kind is None:
                     point = c.constructed_point(obj, model, start, log, label)
                 else:
@@ -145,7 +145,7 @@ class Theorem1(Claim):
                                        conditions))
         return self._decide(rows, log, evidence)
 
-    def _conditions(self, model: c.YunModel, theta: np.ndarray, X: np.ndarray,
+    def _conditions(self, model: YunResNet, theta: np.ndarray, X: np.ndarray,
                     y: np.ndarray, loss: str) -> list[Assumption]:
         out = [c.room(model, theta)]
         if self.needs_coverage:
@@ -169,7 +169,7 @@ class Theorem1(Claim):
                       searches=log, certified=False if worst["margin"] < 0 else None,
                       evidence=evidence)
 
-    def _constructed(self, spec: c.Spec, model: c.YunModel, rng: np.random.Generator
+    def _constructed(self, spec: c.Spec, model: YunResNet, rng: np.random.Generator
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``w = 0``, ``U, V`` random (last row of every ``V_l`` zero with a dead
         coordinate), targets with ``E[l'(0; y) h_L] = 0``."""
@@ -184,7 +184,7 @@ class Theorem1(Claim):
         y = c.zero_w_targets(spec, X, c.features(model, theta, X), rng)
         return theta, X, y
 
-    def _start(self, model: c.YunModel, rng: np.random.Generator,
+    def _start(self, model: YunResNet, rng: np.random.Generator,
                deficient: bool = False) -> np.ndarray:
         theta = rng.standard_normal(model.n_params) * c.START_SCALE
         if deficient:
@@ -208,10 +208,6 @@ class Theorem1(Claim):
         log = SearchLog()
         point = c.constructed_point(obj, model, theta, log, "constructed w = 0")
         r_lin = c.linear_risk(X, y, spec.loss)
-        if r_lin is None:
-            return decide(None, searches=log, evidence={
-                "spec": spec.to_json(), "R_lin_failed": "the convex solve for R_lin did not "
-                                                        "converge"})
         lam, tau = c.curvature(obj, point)
         scale = max(abs(point.lambda_min), abs(point.lambda_max), 1e-300)
         saddle = Assumption("lambda_min >= 0 (the dropped alternative)", (lam + tau) / scale,
@@ -226,22 +222,31 @@ class Theorem1(Claim):
         margin = None if not point.converged else c.RISK_TOL - gap
         certified = None
         if margin is not None and margin < 0 and not saddle.met:
-            cert = certify_gap(model, X, y, theta)
+            cert = certify_gap(model, X, y, theta, spec.loss)
             evidence["certificate"] = cert.to_json()
             certified = bool(cert.certified and cert.margin > cert.error_bound)
         return decide(margin, assumptions=conditions, broken=[saddle], searches=log,
                       certified=certified, evidence=evidence)
 
 
-def certify_gap(model: c.YunModel, X: np.ndarray, y: np.ndarray, theta: np.ndarray,
-                dps: int = 50):
-    """50-digit re-check (squared loss): a critical point within the Kantorovich radius of
-    ``theta`` and ``R - R_lin`` there with its error bound (one-sided: certified only if
-    ``gap - error > 0``, checked by the caller)."""
-    hp = YunHighPrecision(model, X, y, "squared")
-    with mpmath.workdps(dps):
-        best = augmented_optimum_mp([X], y[:, None], dps)
-    return certify_critical_point(hp, theta, lambda t: hp.mp_loss(t) - best, 0, dps=dps)
+def certify_gap(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.ndarray,
+                theta: np.ndarray, loss: str = "squared", dps: int = 50) -> Certificate:
+    """50-digit re-check of ``R(theta*) - R_lin > 0``: a critical point ``theta*`` within
+    the Kantorovich radius of ``theta`` (the model's risk in mpmath,
+    :class:`~resproof.problems.yun_mp.YunHighPrecision`) and ``R(theta*) - B`` there with
+    its error bound, ``B >= R_lin``: the exact least-squares optimum for the squared loss,
+    otherwise the 50-digit risk of the float linear minimiser ``t`` (any feasible linear
+    predictor's risk bounds the infimum above).  One-sided: certified only if the lower
+    bound ``margin - error > 0`` (checked by the caller)."""
+    param = c.loss_param(loss)
+    hp = YunHighPrecision(model, X, y, loss, 1.0 if param is None else param)
+    if loss == "squared":
+        with mpmath.workdps(dps):
+            best = augmented_optimum_mp([X], y[:, None], dps)
+    else:
+        t = optimum(X, y[:, None], loss, param)[0]
+        best = linear_risk_upper_mp(X, y, t, loss, 1.0 if param is None else param, dps)
+    return certify_critical_point(hp, theta, lambda v: hp.mp_loss(v) - best, 0, dps=dps)
 
 
 def _assumption(data: dict[str, Any]) -> Assumption:
