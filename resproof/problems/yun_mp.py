@@ -185,12 +185,7 @@ def loss_mp(name: str, prediction: Any, y: Any, param: Any = 1) -> Any:
     ``delta^2 (sqrt(1 + ((p - y)/delta)^2) - 1)``."""
     if name not in LOSSES:
         raise InvalidInput("loss", f"one of {LOSSES}", name)
-    p, y, param = _mp(prediction), _mp(y), _mp(param)
-    if name == "squared":
-        return (p - y) ** 2 / 2
-    if name == "logistic":
-        return mpmath.log1p(mpmath.exp(-y * p))
-    return param * param * (mpmath.sqrt(1 + ((p - y) / param) ** 2) - 1)
+    return _loss(name, _Jet(_mp(prediction), None, None, False), _mp(y), _mp(param)).v
 
 
 def risk_of_predictions_mp(predictions: Any, y: Any, loss: str, loss_param: float = 1.0,

@@ -239,13 +239,14 @@ def certify_gap(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.ndarr
     predictor's risk bounds the infimum above).  One-sided: certified only if the lower
     bound ``margin - error > 0`` (checked by the caller)."""
     param = c.loss_param(loss)
-    hp = YunHighPrecision(model, X, y, loss, 1.0 if param is None else param)
+    mp_param = 1.0 if param is None else param
+    hp = YunHighPrecision(model, X, y, loss, mp_param)
     if loss == "squared":
         with mpmath.workdps(dps):
             best = augmented_optimum_mp([X], y[:, None], dps)
     else:
         t = optimum(X, y[:, None], loss, param)[0]
-        best = linear_risk_upper_mp(X, y, t, loss, 1.0 if param is None else param, dps)
+        best = linear_risk_upper_mp(X, y, t, loss, mp_param, dps)
     return certify_critical_point(hp, theta, lambda v: hp.mp_loss(v) - best, 0, dps=dps)
 
 
