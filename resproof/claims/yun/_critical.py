@@ -50,12 +50,14 @@ START_SCALE = 0.5
 #: Attempts per needed search: the start, then fresh starts (each run while it progresses).
 ATTEMPTS = 8
 #: Iterations one needed search may spend over its attempts, in budget iterations.
-SEARCH_BUDGET = 2
+SEARCH_BUDGET = 3
 #: A minimisation whose ``||theta||`` grew this many times its start has diverged.
 DIVERGED = 20.0
 #: Growth of ``||theta||`` over the progress window that counts as progress for a
 #: minimisation (it is followed until its divergence is measured).
 GROWTH = 1.05
+#: Iterations at most of Newton on the gradient norm polishing a minimisation's end point.
+POLISH = 300
 #: Iterations per chunk of a minimisation (each chunk restarts its trust radius).
 MINIMIZE_CHUNK = 100
 #: Redraws of the logistic label flips while the labels are separable.
@@ -311,7 +313,10 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
     A minimisation whose ``||theta||`` grew above :data:`DIVERGED` times its start
     (the risk's infimum along the path lies at infinity: no critical point on it) is
     logged as diverged, not needed, and returns ``None``: the statement is about
-    critical points and such a path has none to check.
+    critical points and such a path has none to check.  A minimisation that stopped
+    otherwise is polished from its end point by Newton on the gradient norm (at most
+    :data:`POLISH` iterations): the critical point it approached, classified by the
+    spectrum there (a minimum, or a saddle the minimiser crawled past).
     """
     modes = symmetry_modes(model)
     if draw_start is None:
@@ -324,17 +329,20 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
         return find_critical_point(obj, theta, max_iterations=iterations,
                                    symmetry_modes=modes)
 
+    def polish(theta: np.ndarray, iterations: int) -> CriticalPoint:
+        return find_critical_point(obj, theta, max_iterations=iterations, symmetry_modes=modes)
+
     theta = start
     spent, allowed = 0, SEARCH_BUDGET * budget.max_iterations
     for attempt in range(ATTEMPTS):
         norm0 = max(1.0, float(np.linalg.norm(theta)))
         if kind == "minimum":
             point, progress = run_with_progress(
-                run, theta, max_total=budget.max_iterations, chunk=MINIMIZE_CHUNK,
+                run, theta, max_total=allowed - spent, chunk=MINIMIZE_CHUNK,
                 min_growth=GROWTH,
                 diverged=lambda p, n=norm0: float(np.linalg.norm(p.theta)) > DIVERGED * n)
         else:
-            point, progress = run_with_progress(run, theta, max_total=budget.max_iterations)
+            point, progress = run_with_progress(run, theta, max_total=allowed - spent)
         spent += progress.iterations
         ok = point.converged and point.kind is not PointKind.NOT_CRITICAL
         growth = float(np.linalg.norm(point.theta)) / norm0
@@ -343,6 +351,17 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
             log.add(f"{label} (attempt {attempt + 1}, diverged: ||theta|| x{growth:.0f}, "
                     "no critical point on the path)", point, needed=False)
             return None
+        if not ok and kind == "minimum" and spent < allowed and np.all(np.isfinite(point.theta)):
+            # where the loss no longer resolves the decrease (flat valleys, a pseudo-Huber
+            # risk near 0) Newton on the gradient norm still converges to the critical
+            # point the minimisation approached
+            log.add(f"{label} (attempt {attempt + 1}, minimisation {what}, then polished "
+                    "by Newton on the gradient norm)", point, needed=False)
+            point, progress = run_with_progress(polish, point.theta,
+                                                max_total=min(POLISH, allowed - spent))
+            spent += progress.iterations
+            ok = point.converged and point.kind is not PointKind.NOT_CRITICAL
+            what = f"polish {progress.outcome} after {progress.iterations} iterations"
         if ok or attempt == ATTEMPTS - 1 or spent >= allowed:
             log.add(f"{label} (attempt {attempt + 1}, {what})", point, needed=True)
             return point
