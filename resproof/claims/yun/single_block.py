@@ -99,7 +99,7 @@ def exact_no_skip_predictions(model: YunResNet, theta: np.ndarray, X: np.ndarray
     return preds, min(margins)
 
 
-def _start(rng: np.random.Generator, model: YunResNet, w_scale: float) -> np.ndarray:
+def _start(rng: np.random.Generator, model: c.YunModel, w_scale: float) -> np.ndarray:
     """A random start ``N(0, START_SCALE^2)``, its ``w`` part times ``w_scale``."""
     start = rng.standard_normal(model.n_params) * c.START_SCALE
     start[-model.d_x:] *= w_scale
@@ -164,7 +164,7 @@ def no_skip_instance(seed: int, skip: bool = False, dead: bool = True,
     return spec, model, X, y, model._from_views(views)
 
 
-def instance_data(model: YunResNet, loss: str, X: np.ndarray, y: np.ndarray,
+def instance_data(model: c.YunModel, loss: str, X: np.ndarray, y: np.ndarray,
                   theta: np.ndarray | None, spec: dict[str, Any]) -> InstanceData:
     """A single-block instance as plain data (numpy alone rebuilds it)."""
     shapes = model.split(np.zeros(model.n_params))
@@ -249,8 +249,8 @@ class SingleBlock(Claim):
         if worst is None:
             raise SearchFailed(f"trial decided {result.verdict.value} without a compared point")
         X, y = c.draw_data(spec, np.random.default_rng(spec.seed))
-        obj = spec.model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
-        return Landscape(obj, np.asarray(worst["theta"]),
+        risk = spec.model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
+        return Landscape(risk, np.asarray(worst["theta"]),
                          f"R - R_lin at the worst compared point ({worst['compared_as']})")
 
     def check(self, spec: c.Spec, budget: Budget) -> TrialResult:
@@ -283,9 +283,9 @@ class SingleBlock(Claim):
         while plan:
             label, kind, w_scale = plan.pop(0)
             draw = functools.partial(_start, rng, model, w_scale)
-            point = c.searched_point(obj, model, draw(), kind, budget, log, label, rng, draw)
-            if point is not None and point.converged and point.kind is not PointKind.NOT_CRITICAL:
-                rows.append(self._row(model, point, label, r_lin))
+            found = c.searched_point(obj, model, draw(), kind, budget, log, label, rng, draw)
+            if found is not None and found.converged and found.kind is not PointKind.NOT_CRITICAL:
+                rows.append(self._row(model, found, label, r_lin))
             if not plan and extra and not any(row["margin"] is not None for row in rows):
                 plan, extra = extra, []
         compared = [row for row in rows if row["margin"] is not None]
@@ -303,7 +303,7 @@ class SingleBlock(Claim):
         return decide(worst["margin"], searches=log, certified=certified, evidence=evidence)
 
     @staticmethod
-    def _row(model: YunResNet, point: Any, label: str, r_lin: float) -> dict[str, Any]:
+    def _row(model: c.YunModel, point: Any, label: str, r_lin: float) -> dict[str, Any]:
         """A converged critical point: in scope as ``w != 0`` or as a confirmed minimum."""
         w_nonzero = c.w_zero_margin(model, point.theta)
         part = ("critical point with w != 0" if w_nonzero.met else
