@@ -52,8 +52,12 @@ def _num(value: object) -> str:
 
 
 def table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_num(v) for v in row) + " |" for row in rows]
+    """A Markdown table (``|`` inside a cell escaped, as in ``||x||``)."""
+    def cell(value: object) -> str:
+        return _num(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
