@@ -28,6 +28,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("claims", nargs="+", help="claim ids, CLAIM:CONTROL, or all")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--signatures", action="store_true",
+                    help="list the argument types of every function compiled more than once")
     args = ap.parse_args()
     from resproof.claims import all_claims, verify
 
@@ -47,6 +49,7 @@ def main() -> None:
             paid[outcome.label] = _top_level_seconds(recorder.buffer[before:])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     per: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
+    signatures: dict[str, list[str]] = collections.defaultdict(list)
     parents: dict[str, set[str]] = collections.defaultdict(set)
     starts: dict[tuple[str, str], float] = {}
     stack: list[str] = []
@@ -61,12 +64,20 @@ def main() -> None:
         else:
             stack.pop()
             per[name][0] += 1
+            signatures[name].append(key[1])
             per[name][1] += ts - starts.pop(key)
     print(f"{'; '.join(verdicts)}\nin {wall:.1f} s wall, {cpu:.1f} s CPU")
     print(f"functions compiled: {len(per)}, specialisations: {sum(n for n, _ in per.values())}")
     for name, (n, seconds) in sorted(per.items(), key=lambda kv: -kv[1][1])[:args.top]:
         asked = ", ".join(sorted(p.rsplit(".", 1)[-1] for p in parents[name])) or "-"
         print(f"{int(n):3d} sig {seconds:7.2f} s  {name}  <- {asked}")
+    if args.signatures:
+        print("functions compiled more than once, with their argument types:")
+        for name, sigs in sorted(signatures.items()):
+            if len(sigs) > 1:
+                print(f"  {name}")
+                for sig in sigs:
+                    print(f"      {sig}")
     if len(labels) > 1:
         print("compile seconds first paid by each claim / control:")
         for lab, seconds in sorted(paid.items(), key=lambda kv: -kv[1]):

@@ -35,6 +35,7 @@ class StopReason(enum.Enum):
     NONFINITE = "nonfinite"                  # nan/inf met on the way
     GRADIENT_FLAT = "gradient_flat"          # ||H g|| small, ||g|| not: not critical
     NEGATIVE_CURVATURE = "negative_curvature"
+    DIVERGING = "diverging"                  # weights ran off while the loss kept falling
 
     @property
     def converged(self) -> bool:

@@ -293,8 +293,9 @@ SMOOTH_ACTIVATIONS = ("tanh", "softplus", "quadratic")
 #: The convex differentiable losses of assumption A2.
 A2_LOSSES = ("squared", "logistic", "pseudo_huber", "softmax_ce")
 #: Width regimes: ``wide`` meets A3 and A4's count ``M >= N_in + sum_{i<L} K_i``,
-#: ``narrow`` has ``M < N_o`` (A3 broken), ``not-wide`` has ``N_o <= M < N_in +
-#: sum_{i<L} K_i`` (A4 impossible, A3 met), ``any`` draws ``M`` freely.
+#: ``narrow`` has ``N_in + sum_{i<L} K_i = M < N_o`` (A3 broken, A4 possible),
+#: ``not-wide`` has ``N_o <= M < N_in + sum_{i<L} K_i`` (A4 impossible, A3 met), ``any``
+#: draws ``M`` freely.
 WIDTHS = ("wide", "narrow", "not-wide", "any")
 #: ``(s0, s1, s2)`` of the ``quadratic`` activation.
 QUADRATIC_PARAMS = (0.1, 1.0, 0.5)
@@ -354,6 +355,13 @@ def _spec_from(pick: Any, width: str, acts: tuple[str, ...], losses: tuple[str, 
     n_in = pick("int", "n_in", (lo_in, max(max_n_in, lo_in)))
     K = pick("int", "bottleneck", (1, 2))
     L = pick("int", "blocks", (1, max_blocks))
+    if width == "narrow":
+        # M = N_in + sum_{i<L} K_i < N_o: A3 broken while A4 can hold (the control breaks
+        # A3 alone; with a smaller M most draws missed A4 too), and M < N_in + L K, so the
+        # optimum of (PA_phi) (rank min(N_o, N_in + L K) > M) is out of reach: eps > 0
+        M = n_in + (L - 1) * K
+        n_out = pick("int", "n_out", (max(M + 1, lo_out), max(M + 1, lo_out) + 1))
+        return _finish(pick, n_in, M, K, L, n_out, activation, loss)
     top_out = lo_out + 1
     if width == "not-wide":
         top_out = max(min(top_out, n_in + (L - 1) * K - 1), lo_out)
@@ -362,10 +370,14 @@ def _spec_from(pick: Any, width: str, acts: tuple[str, ...], losses: tuple[str, 
         M = pick("int", "width", (n_out, max(n_in + (L - 1) * K - 1, n_out)))
     elif width == "wide":
         M = max(n_in + (L - 1) * K, n_out) + pick("int", "extra_width", (0, max_extra_width))
-    elif width == "narrow":
-        M = pick("int", "width", (1, n_out - 1))
     else:
         M = pick("int", "width", (1, 6))
+    return _finish(pick, n_in, M, K, L, n_out, activation, loss)
+
+
+def _finish(pick: Any, n_in: int, M: int, K: int, L: int, n_out: int, activation: str,
+            loss: str) -> ResnestSpec:
+    """The sample size (``N = 6 (N_in + L K) + 12 + 4 j``) and the seed, then the spec."""
     D = n_in + L * K
     N = 6 * D + 12 + 4 * pick("int", "extra_samples", (0, 4))
     seed = pick("int", "data_seed", (0, 2**32 - 1))

@@ -24,6 +24,13 @@ Steps are accepted on the ratio of actual to predicted decrease; once the
 predicted decrease is below the float64 resolution of ``f`` only the gradient
 norm is informative, so there a step is accepted iff it lowers ``||g||``.
 
+Divergence (optional, ``divergence=c``): an accepted step that takes the size of the
+iterate (``||theta||``, or the caller's gauge-invariant ``size``) beyond
+``c max(1, size(theta_0))`` stops the search with ``DIVERGING``.  Every accepted step
+lowered the loss, so the path left that ball while descending: it reaches no critical
+point inside it (the infimum along it may be approached at infinity, e.g. units
+saturating), and running the rest of the budget would only confirm that slowly.
+
 Convergence: ``||g|| <= gtol * gscale`` with ``gscale = max(1, min(|f|,
 |f(theta_0)|))`` unless given (:mod:`resproof.landscape.points`).  At a converged point the Hessian
 spectrum classifies it; a strict saddle is escaped along its most negative
@@ -33,6 +40,8 @@ stopped the search is reported in ``stop_reason``; callers turn anything but
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -51,7 +60,8 @@ _MU_CAP = 1e-2
 def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
              gscale: float | None = None, max_iterations: int = 1000, method: str = "auto",
              delta0: float | None = None, symmetry_modes: int | None = None,
-             max_escapes: int = 5) -> CriticalPoint:
+             max_escapes: int = 5, divergence: float | None = None,
+             size: Callable[[np.ndarray], float] | None = None) -> CriticalPoint:
     """Find a local minimiser of ``objective`` from ``theta0`` and classify it.
 
     Parameters
@@ -78,6 +88,12 @@ def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
         asks the objective's own ``symmetry_modes(theta)`` (0 when it has none).
     max_escapes
         How many converged strict saddles to escape along negative curvature.
+    divergence
+        Stop with ``DIVERGING`` once an accepted step has ``size(theta) > divergence *
+        max(1, size(theta0))`` (module docstring); ``None``: never.
+    size
+        The size measured for ``divergence``; default ``||theta||`` (give a
+        gauge-invariant one when the objective has non-compact symmetries).
 
     Returns
     -------
@@ -105,12 +121,13 @@ def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
     delta = check_real("delta0", delta0, positive=True) if delta0 is not None \
         else max(1.0, float(np.linalg.norm(theta)))
     search = _trust_region_dense if dense else _trust_region_cg
+    bound = _divergence_bound(theta, divergence, size)
     cap = abs(objective.loss(theta)) if gscale is None else np.inf
     used = 0
     escapes = 0
     while True:
         theta, f, g, reason, iterations, delta = search(objective, theta, gtol, gscale, cap,
-                                                        max_iterations - used, delta)
+                                                        max_iterations - used, delta, bound)
         final_scale = gradient_scale(f, gscale, cap)
         used += iterations
         if reason is not StopReason.CONVERGED:
@@ -126,6 +143,25 @@ def minimize(objective: Objective, theta0: np.ndarray, *, gtol: float = GTOL,
         theta, step = escaped
         delta = max(delta, step)
         escapes += 1
+
+
+class _Bound:
+    """``size(theta) > limit`` tells a diverging iterate."""
+
+    def __init__(self, size: Callable[[np.ndarray], float], limit: float):
+        self.size, self.limit = size, limit
+
+    def exceeded(self, theta: np.ndarray) -> bool:
+        return bool(self.size(theta) > self.limit)
+
+
+def _divergence_bound(theta: np.ndarray, divergence: float | None,
+                      size: Callable[[np.ndarray], float] | None) -> _Bound | None:
+    if divergence is None:
+        return None
+    check_real("divergence", divergence, positive=True)
+    measure = size if size is not None else (lambda t: float(np.linalg.norm(t)))
+    return _Bound(measure, float(divergence) * max(1.0, float(measure(theta))))
 
 
 def negative_curvature_step(objective: Objective, theta: np.ndarray, f: float, g: np.ndarray, *,
@@ -180,7 +216,8 @@ def negative_curvature_step(objective: Objective, theta: np.ndarray, f: float, g
 
 
 def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
-                        gscale: float | None, cap: float, max_iterations: int, delta: float):
+                        gscale: float | None, cap: float, max_iterations: int, delta: float,
+                        bound: _Bound | None = None):
     """Trust-region Newton with the exact subproblem; returns the loop state."""
     f, g = loss_and_grad(objective, theta)
     reason = StopReason.MAX_ITERATIONS
@@ -216,6 +253,9 @@ def _trust_region_dense(objective: Objective, theta: np.ndarray, gtol: float,
         delta = _update_radius(delta, rho, pn)
         if rho > 0.01:
             theta, f, g, fresh = trial, f_new, g_new, True
+            if bound is not None and bound.exceeded(theta):
+                reason = StopReason.DIVERGING
+                break
         elif delta <= 1e-15 * max(1.0, float(np.sqrt(theta @ theta))):
             reason = StopReason.STALLED
             break
@@ -296,7 +336,8 @@ def _update_radius(delta: float, rho: float, pn: float) -> float:
 
 
 def _trust_region_cg(objective: Objective, theta: np.ndarray, gtol: float,
-                     gscale: float | None, cap: float, max_iterations: int, delta: float):
+                     gscale: float | None, cap: float, max_iterations: int, delta: float,
+                     bound: _Bound | None = None):
     """Trust-region Newton with Steihaug-Toint CG on HVPs; returns the loop state."""
     f, g = loss_and_grad(objective, theta)
     reason = StopReason.MAX_ITERATIONS
@@ -323,6 +364,9 @@ def _trust_region_cg(objective: Objective, theta: np.ndarray, gtol: float,
         delta = _update_radius(delta, rho, pn)
         if rho > 0.01:
             theta, f, g = trial, f_new, g_new
+            if bound is not None and bound.exceeded(theta):
+                reason = StopReason.DIVERGING
+                break
         elif delta <= 1e-15 * max(1.0, float(np.sqrt(theta @ theta))):
             reason = StopReason.STALLED
             break

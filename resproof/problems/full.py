@@ -49,6 +49,40 @@ def minimise_full(model: ResNEst, X: np.ndarray, Y: np.ndarray, theta0: np.ndarr
                     symmetry_modes=stream_symmetry_modes(model))
 
 
+def stream_balanced_size(model: ResNEst):
+    """A size of ``theta`` invariant under the stream symmetry: the least ``||theta||`` over
+    its ``GL(M)`` orbit,
+
+    .. math::
+
+        \\min_G \\|\\theta_G\\|^2 = \\sum_i \\|b_i\\|^2
+            + 2 \\operatorname{tr}\\big((A^{1/2} B A^{1/2})^{1/2}\\big),
+
+    ``A = W_0 W_0^T + sum_{i=1}^{L} W_i W_i^T`` (the weights writing into the stream, ``G W``)
+    and ``B = W_{L+1}^T W_{L+1} + sum_i U_i^T U_i`` (those reading it, ``U G^{-1}``): with
+    ``P = G^T G`` the orbit's squared norm is ``tr(A P) + tr(B P^{-1}) + sum ||b_i||^2``,
+    least at ``2 tr((A^{1/2} B A^{1/2})^{1/2})`` (the matrix AM-GM inequality).  A search
+    whose weights grow only along the orbit does not grow in this size."""
+    lay = model.layout
+    L = lay.n_blocks
+
+    def psd_sqrt(S: np.ndarray) -> np.ndarray:
+        w, V = np.linalg.eigh(0.5 * (S + S.T))
+        return (V * np.sqrt(np.maximum(w, 0.0))) @ V.T
+
+    def size(theta: np.ndarray) -> float:
+        w = lay.views(np.asarray(theta, dtype=np.float64))
+        A = w["W0"] @ w["W0"].T + sum(w[f"W{i}"] @ w[f"W{i}"].T for i in range(1, L + 1))
+        B = w["Wout"].T @ w["Wout"] + sum(w[f"U{i}"].T @ w[f"U{i}"] for i in range(1, L + 1))
+        Ah = psd_sqrt(A)
+        C = Ah @ B @ Ah
+        trace = float(np.sum(np.sqrt(np.maximum(np.linalg.eigvalsh(0.5 * (C + C.T)), 0.0))))
+        biases = sum(float(w[f"b{i}"] @ w[f"b{i}"]) for i in range(1, L + 1))
+        return float(np.sqrt(biases + 2.0 * trace))
+
+    return size
+
+
 def streams(model: ResNEst, theta: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
     """``[x_0, x_1, ..., x_L]`` on the sample (each ``N x M``), in float64."""
     lay = model.layout
@@ -208,3 +242,84 @@ class FullHighPrecision:
                          + at((i, -1), (j, -1))) / (4 * h * h)
                     H[i, j] = H[j, i] = v
         return H
+
+
+def prediction_jacobian(model: ResNEst, X: np.ndarray, n_out: int):
+    """``theta -> (yhat, J)`` with ``J[(n, o), :] = d yhat_o(x_n) / d theta`` by the network's
+    exact gradients: for one sample and the squared loss,
+    ``R(theta; y=0) - R(theta; y=e_o) = yhat_o - 1/2``, so ``yhat_o`` and its gradient are a
+    difference of two risks (one objective pair per sample and output, built once)."""
+    pairs = []
+    for n in range(X.shape[0]):
+        x = X[n:n + 1]
+        for o in range(n_out):
+            e = np.zeros((1, n_out))
+            e[0, o] = 1.0
+            pairs.append((model.objective(x, np.zeros((1, n_out))), model.objective(x, e)))
+
+    def evaluate(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows, values = [], []
+        for a, b in pairs:
+            fa, ga = a.loss_grad(theta)
+            fb, gb = b.loss_grad(theta)
+            values.append(fa - fb + 0.5)
+            rows.append(ga - gb)
+        return np.array(values), np.array(rows)
+
+    return evaluate
+
+
+def interpolating_minimum(model: ResNEst, X: np.ndarray, Y: np.ndarray, theta0: np.ndarray, *,
+                          max_iterations: int = 200, gtol: float = 1e-14,
+                          tol: float = 1e-20) -> CriticalPoint:
+    """An exact interpolant of the sample (``R = 0 = min R`` for the squared loss, when the
+    network has at least ``N N_o`` parameters) by Levenberg-Marquardt on the residuals
+    ``F = yhat - y`` with damped minimum-norm steps ``p = -J^T (J J^T + lambda I)^{-1} F``:
+    quadratic convergence to the manifold of interpolants where ``J`` has full row rank
+    (where trust-region Newton on ``R`` crawls: its Hessian there is ``J^T J``, of rank
+    ``N N_o`` among ``P`` parameters).  Runs until steps no
+    longer lower ``||F||`` (eight failed steps in a row once ``R`` is below ``tol``: down to
+    rounding); the point is then classified on (P) (squared loss) with the
+    stream symmetry's ``M^2`` zero modes, ``CONVERGED`` iff its relative gradient is at
+    most ``gtol`` (the classification's own test) and ``R`` reached ``tol``."""
+    from ..landscape.points import make_point
+    from ..results import StopReason
+
+    evaluate = prediction_jacobian(model, X, Y.shape[1])
+    y = np.asarray(Y, dtype=np.float64).ravel()
+    target = tol * max(float(np.mean(y * y)), 1e-300)
+    theta = np.array(theta0, dtype=np.float64)
+    yhat, J = evaluate(theta)
+    F = yhat - y
+    lam = 1e-3 * max(float(np.max(np.sum(J * J, axis=1))), 1e-300)
+    it = 0
+    failures = 0
+    while it < max_iterations and failures < 8:
+        # on past the target down to rounding (the gradient test at gtol needs ||F|| there)
+        it += 1
+        JJ = J @ J.T
+        try:
+            p = -J.T @ np.linalg.solve(JJ + lam * np.eye(JJ.shape[0]), F)
+        except np.linalg.LinAlgError:
+            lam *= 10.0
+            continue
+        yhat_new, J_new = evaluate(theta + p)
+        F_new = yhat_new - y
+        if np.all(np.isfinite(F_new)) and F_new @ F_new < F @ F:
+            theta, F, J = theta + p, F_new, J_new
+            lam = max(lam * 0.3, 1e-300)
+            failures = 0
+        else:
+            lam *= 10.0
+            failures += 0.5 * float(F @ F) / X.shape[0] <= target
+            if lam > 1e30:
+                break
+    reached = 0.5 * float(F @ F) / X.shape[0] <= target
+    obj = full_objective(model, X, Y)
+    reason = StopReason.CONVERGED if reached else StopReason.MAX_ITERATIONS
+    point = make_point(obj, theta, reason, it, gtol=gtol,
+                       symmetry_modes=stream_symmetry_modes(model))
+    if reached and not point.relative_grad_norm <= gtol:
+        point = make_point(obj, theta, StopReason.STALLED, it, gtol=gtol,
+                           symmetry_modes=stream_symmetry_modes(model))
+    return point

@@ -176,3 +176,38 @@ def test_bad_minimize_inputs(kwargs, field):
     with pytest.raises(InvalidInput) as info:
         minimize(Rosenbrock(2), options.pop("theta0"), **options)
     assert info.value.field == field
+
+
+def _softplus_descent():
+    """``f(x) = sum_i log(1 + e^{-x_i})``: descending forever, the infimum 0 at infinity."""
+    return FunctionObjective(lambda x: float(np.sum(np.logaddexp(0.0, -x))),
+                             lambda x: -1.0 / (1.0 + np.exp(x)),
+                             hessian=lambda x: np.diag(np.exp(x) / (1.0 + np.exp(x)) ** 2),
+                             n_params=2)
+
+
+@pytest.mark.parametrize("method", ["dense", "cg"])
+def test_divergence_bound_stops_a_search_whose_weights_run_off(method):
+    obj, start = _softplus_descent(), np.array([0.5, -0.3])
+    point = minimize(obj, start, method=method, divergence=4.0)
+    assert point.stop_reason is StopReason.DIVERGING
+    assert not point.converged
+    assert np.linalg.norm(point.theta) > 4.0
+    assert point.loss < obj.loss(start)
+    # without the bound the search runs on to the plateau where the gradient test passes
+    far = minimize(obj, start, method=method)
+    assert np.linalg.norm(far.theta) > 20.0
+
+
+@pytest.mark.parametrize("method", ["dense", "cg"])
+def test_divergence_bound_leaves_a_minimum_inside_the_ball_alone(method):
+    obj = Quadratic(np.diag([1.0, 10.0]), np.array([-3.0, 20.0]))
+    point = minimize(obj, np.zeros(2), method=method, divergence=10.0)
+    assert point.converged
+    np.testing.assert_allclose(point.theta, [-3.0, 2.0], atol=1e-8)
+
+
+def test_divergence_is_measured_by_the_given_size():
+    obj, start = _softplus_descent(), np.array([0.5, -0.3])
+    point = minimize(obj, start, divergence=4.0, size=lambda t: 1.0)   # never grows
+    assert point.stop_reason is not StopReason.DIVERGING

@@ -36,6 +36,7 @@ from ...problems.augmented import (
 from ...problems.pphi import PphiObjective
 from ...problems.pphi_exact import residual_targets
 from ...problems.pphi_loss import PphiLossObjective
+from ...problems.pphi_reduced import reduced_applies, reduced_minimum
 from ...problems.pphi_solve import local_minimum
 from ...profiles import Budget
 from ...results import CriticalPoint, PointKind, StopReason
@@ -246,25 +247,42 @@ def reclassify(study: Study, point: CriticalPoint) -> CriticalPoint:
 def local_min(study: Study, start: np.ndarray, budget: Budget, log: SearchLog,
               label: str, best: float | None = None) -> CriticalPoint:
     """A local minimiser of (P_phi) from ``start`` (logged, needed), its kind decided with
-    the parametrisation's zero modes.  Squared loss: variable projection first; it
-    assumes ``[x_{L-1}, v_L] B^T`` of full column rank, which fails when ``M`` exceeds
-    the stream's rank (e.g. ``M > N_in + sum K_i``), so when it does not converge its
-    record is kept (not needed) and trust-region Newton on the joint problem decides.
-    A search whose weights drift off (:func:`drifting`, ``best = min (PA_phi)`` if
-    known) is recorded, as not needed: there is no minimiser to find from that start."""
-    if study.loss == "squared":
+    the parametrisation's zero modes.  Variable projection first: for the squared loss
+    the compiled Gram-statistics search (:func:`~resproof.problems.pphi_solve.local_minimum`),
+    which assumes ``x_{L-1}`` of full column rank; then, for any loss (and for the squared
+    loss when that did not converge), the general one over ``W_L`` with ``W_{L+1}``
+    eliminated by an exact convex solve (:func:`~resproof.problems.pphi_reduced.reduced_minimum`,
+    needs ``z = x_{L-1} + v_L W_L^T`` of full column rank).  A variable projection that
+    did not converge keeps its record (not needed) and trust-region Newton on the joint
+    problem decides.  A joint search whose weights drift off (:func:`drifting`,
+    ``best = min (PA_phi)`` if known) is recorded, as not needed: there is no minimiser to
+    find from that start."""
+    if study.loss == "squared" and reduced_applies(study.x_prev):
         point = reclassify(study, local_minimum(
             study.objective, start, max_iterations=budget.max_iterations,
             symmetry_modes=study.symmetry_modes))
         if point.converged:
             return log.add(label, point)
         log.add(f"{label} (variable projection)", point, needed=False)
+    point = reduced_minimum(loss_objective(study), start, max_iterations=budget.max_iterations,
+                            symmetry_modes=study.symmetry_modes)
+    if point.converged:
+        return log.add(label, reclassify(study, point))
+    log.add(f"{label} (variable projection, {study.loss})", point, needed=False)
     point = minimize(study.objective, start, max_iterations=min(budget.max_iterations, 400),
                      symmetry_modes=study.symmetry_modes)
     if drifting(study, point, start, best):
         return log.add(f"{label} (weights drift off: no minimiser on this path)", point,
                        needed=False)
     return log.add(label, reclassify(study, point))
+
+
+def loss_objective(study: Study) -> PphiLossObjective:
+    """(P_phi) of ``study`` on per-sample terms (any loss; the squared loss's Gram-statistics
+    objective is replaced by the equal per-sample one)."""
+    if isinstance(study.objective, PphiLossObjective):
+        return study.objective
+    return PphiLossObjective(study.x_prev, study.features[-1], study.Y, study.loss)
 
 
 #: A point that would refute must pass this relative gradient (the searches stop at 1e-10).

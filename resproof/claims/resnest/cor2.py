@@ -30,7 +30,6 @@ import sympy
 from ...errors import SearchFailed
 from ...landscape.points import GTOL
 from ...problems.augmented_general import augmented_solution
-from ...problems.full import full_objective, stream_symmetry_modes
 from ...problems.linear import optimum
 from ...profiles import Budget
 from ...results import TrialResult
@@ -46,7 +45,7 @@ from ._cases import (
     random_spec,
     relative,
 )
-from ._verdicts import log_failed_solve, logged_minimum, minimum_like, point_evidence, usable_margin
+from ._verdicts import full_minimum, log_failed_solve, minimum_like, point_evidence, usable_margin
 from .linear_unpredictability import uniqueness
 
 RISK_TOL = 1e-10
@@ -122,10 +121,7 @@ class Corollary2(Claim):
         except SearchFailed as exc:
             log_failed_solve(log, "R_lin convex solve", exc)
             return decide(None, assumptions=assumptions, searches=log, evidence=evidence)
-        obj = full_objective(case.model, case.X, case.Y, spec.loss)
-        point = logged_minimum(log, "(P) from the drawn weights", obj, case.theta,
-                               max_iterations=budget.max_iterations,
-                               symmetry_modes=stream_symmetry_modes(case.model))
+        point = full_minimum(log, case, budget)
         assumptions.append(a4(case.model, point.theta))
         features = case.model.features(point.theta, case.X)[:-1]
         evidence.update(R_lin=r_lin, risk=point.loss, point=point_evidence(point))

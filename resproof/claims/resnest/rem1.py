@@ -28,13 +28,13 @@ import numpy as np
 
 from ...landscape.certify import certify_critical_point
 from ...landscape.classify import zero_tolerance
-from ...problems.full import FullHighPrecision, full_objective, stream_symmetry_modes
+from ...problems.full import FullHighPrecision, full_objective
 from ...problems.pphi import PphiHighPrecision, PphiObjective
 from ...profiles import Budget
 from ...results import TrialResult
 from ..base import Claim, Control, SearchLog, decide
 from ._cases import FULL_ACTIVATIONS, NetSpec, a2, base_evidence, build, random_spec
-from ._verdicts import logged_minimum, minimise_pphi, minimum_like, point_evidence, usable_margin
+from ._verdicts import full_minimum, minimise_pphi, minimum_like, point_evidence, usable_margin
 
 #: ``||grad_phi R|| / max(1, R)`` above this is "not critical in phi".
 PHI_GRAD_TOL = 1e-8
@@ -76,9 +76,7 @@ class Remark1(Claim):
         if control == "reverse":
             return self._reverse(case, budget, assumptions, log, evidence)
         obj = full_objective(case.model, case.X, case.Y, spec.loss)
-        point = logged_minimum(log, "(P) from the drawn weights", obj, case.theta,
-                               max_iterations=budget.max_iterations,
-                               symmetry_modes=stream_symmetry_modes(case.model))
+        point = full_minimum(log, case, budget)
         evidence["point"] = point_evidence(point)
         if not minimum_like(point):
             return decide(None, assumptions=assumptions, searches=log, evidence=evidence)

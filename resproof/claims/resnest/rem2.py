@@ -42,6 +42,7 @@ from ...errors import SearchFailed
 from ...landscape.points import GTOL
 from ...problems.full import (
     full_objective,
+    interpolating_minimum,
     mp_streams,
     stream_symmetry_modes,
     streams,
@@ -64,7 +65,14 @@ from ._cases import (
     random_theta,
     relative,
 )
-from ._verdicts import log_failed_solve, logged_minimum, minimum_like, point_evidence, usable_margin
+from ._verdicts import (
+    full_minimum,
+    log_failed_solve,
+    logged_minimum,
+    minimum_like,
+    point_evidence,
+    usable_margin,
+)
 
 RISK_TOL = 1e-9
 #: A minimum with ``R <= INTERPOLATION_TOL * mean(y^2)`` interpolates the sample.
@@ -135,8 +143,7 @@ class Remark2(Claim):
             if control == "scalar-stream":
                 return self._scalar(case, obj, modes, r_lin, budget, assumptions, log,
                                     evidence)
-            point = logged_minimum(log, "(P) from the drawn weights", obj, case.theta,
-                                   max_iterations=budget.max_iterations, symmetry_modes=modes)
+            point = full_minimum(log, case, budget)
             assumptions.append(a4(case.model, point.theta))
             evidence["point"] = point_evidence(point)
             if not minimum_like(point):
@@ -153,7 +160,10 @@ class Remark2(Claim):
     def _scalar(self, case, obj, modes, r_lin, budget, assumptions, log, evidence):
         """Width-1 stream with ``N <= P``: the minima found interpolate (``R = 0``), so they
         are global minimisers of ``R >= 0``; a confirmed-minimum test is replaced by that
-        fact, re-established at 50 digits by the certificate (an exact interpolant nearby)."""
+        fact, re-established at 50 digits by the certificate (an exact interpolant nearby).
+        Each start is searched by Levenberg-Marquardt on the residuals
+        (:func:`~resproof.problems.full.interpolating_minimum`, quadratic convergence to an
+        interpolant), and by trust-region Newton on ``R`` when that did not converge."""
         spec = case.spec
         rng = np.random.default_rng(spec.seed + 11)
         starts = [case.theta] + [random_theta(rng, case.model) * 2.0
@@ -161,9 +171,16 @@ class Remark2(Claim):
         found = []
         scale = float(np.mean(case.Y ** 2)) or 1.0
         for j, start in enumerate(starts):
-            point = logged_minimum(log, f"(P) start {j}", obj, start,
-                                   max_iterations=budget.max_iterations, symmetry_modes=modes,
-                                   gtol=1e-14)
+            point = interpolating_minimum(case.model, case.X, case.Y, start, gtol=1e-14,
+                                          tol=INTERPOLATION_TOL)
+            if point.converged:
+                log.add(f"(P) start {j} (Levenberg-Marquardt on the residuals)", point)
+            else:
+                log.add(f"(P) start {j} (Levenberg-Marquardt on the residuals)", point,
+                        needed=False)
+                point = logged_minimum(log, f"(P) start {j}", obj, start,
+                                       max_iterations=budget.max_iterations,
+                                       symmetry_modes=modes, gtol=1e-14)
             if point.converged and point.loss <= INTERPOLATION_TOL * scale:
                 r = linear_risks(case.model, point.theta, case.X, case.Y, spec.loss)
                 found.append((monotonicity_margin(r, r_lin), r, point))

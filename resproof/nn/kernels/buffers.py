@@ -12,6 +12,12 @@ from numba import njit
 
 from ..layout import HEAD, PER_BLOCK
 
+#: Integer and boolean arguments that compiled kernels pass to compiled callees.  A literal
+#: (``0``, ``True``) would have numba compile the callee once for each value it is passed;
+#: numpy scalars are typed ``int64`` / ``bool``, so each callee compiles once.
+ZERO = np.int64(0)
+NO, YES = np.bool_(False), np.bool_(True)
+
 
 @njit(cache=True)
 def _block(lay, i):

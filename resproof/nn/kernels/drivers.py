@@ -54,7 +54,7 @@ import threading
 import numpy as np
 from numba import njit, prange
 
-from .buffers import _block, _bv, _mat, _need, _sum_k, _take
+from .buffers import ZERO, _block, _bv, _mat, _need, _sum_k, _take
 from .losses import risk
 from .passes import backward_rows, forward_rows, hvp_rows, loss_grad_rows, state_arrays
 from .small import _loss_grad_small, _small
@@ -93,8 +93,8 @@ def _sum_parts(parts):
 @njit(cache=True)
 def _forward(th, lay, X, acode, ap, skip):
     N = X.shape[0]
-    XS, ZB, VB, S1B, S2B, _ = state_arrays(lay, N, np.empty(_need(lay, N)), 0)
-    forward_rows(th, lay, X, acode, ap, skip, 0, N, XS, ZB, VB, S1B, S2B)
+    XS, ZB, VB, S1B, S2B, _ = state_arrays(lay, N, np.empty(_need(lay, N)), ZERO)
+    forward_rows(th, lay, X, acode, ap, skip, ZERO, N, XS, ZB, VB, S1B, S2B)
     return XS, ZB, VB, S1B, S2B
 
 
@@ -163,10 +163,13 @@ def _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts
                            W[base:base + per], parts[c], want_g)
 
 
+# prange's index is unsigned: each chunk call converts it, so the chunk kernels compile once
+# for the serial and the threaded loop.
 @njit(cache=True, parallel=True)
 def _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g):
     for c in prange(nch):
-        _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g)
+        _loss_grad_chunk(np.int64(c), nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts,
+                         Rs, want_g)
 
 
 @njit(cache=True)
@@ -205,7 +208,7 @@ def _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
 @njit(cache=True, parallel=True)
 def _backward_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
     for c in prange(nch):
-        _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
+        _backward_chunk(np.int64(c), nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
 
 
 @njit(cache=True)
@@ -218,7 +221,7 @@ def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     need = (2 * (L + 1) * M + 6 * _sum_k(lay) + N_o * (N_o + 2)) * N
     if W.size < need:
         W = np.empty(need)
-    XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, N, W, 0)
+    XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, N, W, ZERO)
     G, pos = _take(W, pos, (N, N_o))
     Hl, pos = _take(W, pos, (N, N_o, N_o))
     LAM, pos = _take(W, pos, (L + 1, N, M))
@@ -256,7 +259,7 @@ def _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts):
 @njit(cache=True, parallel=True)
 def _hvp_threads(nch, th, lay, X, skip, v, st, W, parts):
     for c in prange(nch):
-        _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
+        _hvp_chunk(np.int64(c), nch, th, lay, X, skip, v, st, W, parts)
 
 
 @njit(cache=True)

@@ -20,7 +20,7 @@ from numba import njit
 
 from .activations import act_arrays
 from .blas import gemm, new_scratch
-from .buffers import _axpy, _block, _colsum, _mat, _put_dot, _sum_k, _take
+from .buffers import NO, YES, ZERO, _axpy, _block, _colsum, _mat, _put_dot, _sum_k, _take
 from .losses import risk_part
 
 
@@ -78,13 +78,13 @@ def loss_grad_rows(th, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, want_g)
     carried by the samples ``X, Y`` (a chunk), ``inv = 1/N`` for all ``N`` samples."""
     M, N_o, L = lay[1], lay[2], lay[3]
     n = X.shape[0]
-    XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, n, W, 0)
-    forward_rows(th, lay, X, acode, ap, skip, 0, n, XS, ZB, VB, S1B, S2B)
+    XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, n, W, ZERO)
+    forward_rows(th, lay, X, acode, ap, skip, ZERO, n, XS, ZB, VB, S1B, S2B)
     yhat, pos = _take(W, pos, (n, N_o))
     G, pos = _take(W, pos, (n, N_o))
     Wout = _mat(th, lay[5], N_o, M)
     np.dot(XS[L], Wout.T, yhat)
-    R = risk_part(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False, inv)
+    R = risk_part(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), NO, inv)
     if not want_g:
         return R
     lam, pos = _take(W, pos, (n, M))
@@ -94,10 +94,10 @@ def loss_grad_rows(th, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, want_g)
     np.dot(G, Wout, lam)
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
-        _put_dot(g, oW, lam, rows_of(VB, n, ko, K, 0, n))
-        mu = rows_of(MUB, n, ko, K, 0, n)
+        _put_dot(g, oW, lam, rows_of(VB, n, ko, K, ZERO, n))
+        mu = rows_of(MUB, n, ko, K, ZERO, n)
         np.dot(lam, _mat(th, oW, M, K), mu)
-        s1 = rows_of(S1B, n, ko, K, 0, n)
+        s1 = rows_of(S1B, n, ko, K, ZERO, n)
         for r in range(n):
             for k in range(K):
                 mu[r, k] *= s1[r, k]
@@ -119,7 +119,7 @@ def backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB
     M, N_o, L = lay[1], lay[2], lay[3]
     Wout = _mat(th, lay[5], N_o, M)
     np.dot(XS[L][a:b], Wout.T, yhat)
-    R = risk_part(yhat, Y[a:b], lcode, lp, G[a:b], Hl[a:b], True, 1.0 / N)
+    R = risk_part(yhat, Y[a:b], lcode, lp, G[a:b], Hl[a:b], YES, 1.0 / N)
     np.dot(G[a:b], Wout, LAM[L][a:b])
     for i in range(L - 1, -1, -1):
         K, oU, _, oW, ko = _block(lay, i)
@@ -157,7 +157,7 @@ def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, 
     Wout = _mat(th, lay[5], N_o, M)
     dWout = _mat(v, lay[5], N_o, M)
     nz = n * _sum_k(lay)
-    RXS, pos = _take(W, 0, (L + 1, n, M))
+    RXS, pos = _take(W, ZERO, (L + 1, n, M))
     RVB, pos = _take(W, pos, (nz,))
     RZB, pos = _take(W, pos, (nz,))
     RY, pos = _take(W, pos, (n, N_o))
@@ -171,27 +171,27 @@ def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, 
     np.dot(Xr, _mat(v, lay[4], M, N_in).T, RXS[0])
     for i in range(L):
         K, oU, ob, oW, ko = _block(lay, i)
-        rz = rows_of(RZB, n, ko, K, 0, n)
-        rv = rows_of(RVB, n, ko, K, 0, n)
+        rz = rows_of(RZB, n, ko, K, ZERO, n)
+        rv = rows_of(RVB, n, ko, K, ZERO, n)
         s1 = rows_of(S1B, N, ko, K, a, b)
-        gemm(RXS[i], False, _mat(th, oU, K, M), True, rz, 0.0, sc)
-        gemm(XS[i][a:b], False, _mat(v, oU, K, M), True, rz, 1.0, sc)
+        gemm(RXS[i], NO, _mat(th, oU, K, M), YES, rz, 0.0, sc)
+        gemm(XS[i][a:b], NO, _mat(v, oU, K, M), YES, rz, 1.0, sc)
         for r in range(n):
             for k in range(K):
                 rz[r, k] += v[ob + k]
                 rv[r, k] = rz[r, k] * s1[r, k]
         _scaled(RXS[i + 1], skip, RXS[i])
-        gemm(rv, False, _mat(th, oW, M, K), True, RXS[i + 1], 1.0, sc)
-        gemm(rows_of(VB, N, ko, K, a, b), False, _mat(v, oW, M, K), True, RXS[i + 1], 1.0, sc)
-    gemm(RXS[L], False, Wout, True, RY, 0.0, sc)
-    gemm(XS[L][a:b], False, dWout, True, RY, 1.0, sc)
+        gemm(rv, NO, _mat(th, oW, M, K), YES, RXS[i + 1], 1.0, sc)
+        gemm(rows_of(VB, N, ko, K, a, b), NO, _mat(v, oW, M, K), YES, RXS[i + 1], 1.0, sc)
+    gemm(RXS[L], NO, Wout, YES, RY, 0.0, sc)
+    gemm(XS[L][a:b], NO, dWout, YES, RY, 1.0, sc)
     _apply_loss_hessian(Hl[a:b], RY, RG)
     # reverse: R{Lam_i}, R{Mu_i} = s'' R{Z_i} Nu_i + s' R{Nu_i}
     rWout = out[lay[5]:lay[5] + N_o * M].reshape((N_o, M))
-    gemm(RG, True, XS[L][a:b], False, rWout, 0.0, sc)
-    gemm(G[a:b], True, RXS[L], False, rWout, 1.0, sc)
-    gemm(RG, False, Wout, False, rlam, 0.0, sc)
-    gemm(G[a:b], False, dWout, False, rlam, 1.0, sc)
+    gemm(RG, YES, XS[L][a:b], NO, rWout, 0.0, sc)
+    gemm(G[a:b], YES, RXS[L], NO, rWout, 1.0, sc)
+    gemm(RG, NO, Wout, NO, rlam, 0.0, sc)
+    gemm(G[a:b], NO, dWout, NO, rlam, 1.0, sc)
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
         lam = LAM[i + 1][a:b]
@@ -199,22 +199,22 @@ def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, 
         s2 = rows_of(S2B, N, ko, K, a, b)
         nu = rows_of(NUB, N, ko, K, a, b)
         mu = rows_of(MUB, N, ko, K, a, b)
-        rz = rows_of(RZB, n, ko, K, 0, n)
-        rmu = rows_of(RMUB, n, ko, K, 0, n)
+        rz = rows_of(RZB, n, ko, K, ZERO, n)
+        rmu = rows_of(RMUB, n, ko, K, ZERO, n)
         rW = out[oW:oW + M * K].reshape((M, K))
-        gemm(rlam, True, rows_of(VB, N, ko, K, a, b), False, rW, 0.0, sc)
-        gemm(lam, True, rows_of(RVB, n, ko, K, 0, n), False, rW, 1.0, sc)
-        gemm(rlam, False, _mat(th, oW, M, K), False, rmu, 0.0, sc)
-        gemm(lam, False, _mat(v, oW, M, K), False, rmu, 1.0, sc)
+        gemm(rlam, YES, rows_of(VB, N, ko, K, a, b), NO, rW, 0.0, sc)
+        gemm(lam, YES, rows_of(RVB, n, ko, K, ZERO, n), NO, rW, 1.0, sc)
+        gemm(rlam, NO, _mat(th, oW, M, K), NO, rmu, 0.0, sc)
+        gemm(lam, NO, _mat(v, oW, M, K), NO, rmu, 1.0, sc)
         for r in range(n):
             for k in range(K):
                 rmu[r, k] = rmu[r, k] * s1[r, k] + nu[r, k] * s2[r, k] * rz[r, k]
         rU = out[oU:oU + K * M].reshape((K, M))
-        gemm(rmu, True, XS[i][a:b], False, rU, 0.0, sc)
-        gemm(mu, True, RXS[i], False, rU, 1.0, sc)
+        gemm(rmu, YES, XS[i][a:b], NO, rU, 0.0, sc)
+        gemm(mu, YES, RXS[i], NO, rU, 1.0, sc)
         _colsum(out, ob, rmu)
         _scaled(rlam_prev, skip, rlam)
-        gemm(rmu, False, _mat(th, oU, K, M), False, rlam_prev, 1.0, sc)
-        gemm(mu, False, _mat(v, oU, K, M), False, rlam_prev, 1.0, sc)
+        gemm(rmu, NO, _mat(th, oU, K, M), NO, rlam_prev, 1.0, sc)
+        gemm(mu, NO, _mat(v, oU, K, M), NO, rlam_prev, 1.0, sc)
         rlam, rlam_prev = rlam_prev, rlam
     _put_dot(out, lay[4], rlam, Xr)

@@ -19,7 +19,7 @@ from numba import njit
 
 from . import fastmath
 from .activations import act_arrays
-from .buffers import _block, _mat, _sum_k, _take
+from .buffers import NO, YES, ZERO, _block, _mat, _sum_k, _take
 from .losses import risk
 
 
@@ -45,7 +45,7 @@ def _coefs4(C, i, j, trans):
 
 
 #: Start of ``out`` in :func:`_acc_rows`: zero, the constants ``a``, or ``sigma P``.
-_FRESH, _CONST, _SCALED = 0, 1, 2
+_FRESH, _CONST, _SCALED = np.int64(0), np.int64(1), np.int64(2)
 
 
 @njit(cache=True, error_model="numpy")
@@ -184,7 +184,7 @@ def _forward_small(th, lay, X, acode, ap, skip, W):
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     N = X.shape[0]
     nz = N * _sum_k(lay)
-    XT, pos = _take(W, 0, (L + 1, M, N))
+    XT, pos = _take(W, ZERO, (L + 1, M, N))
     X0T, pos = _take(W, pos, (N_in, N))
     ZB, pos = _take(W, pos, (nz,))
     VB, pos = _take(W, pos, (nz,))
@@ -196,17 +196,17 @@ def _forward_small(th, lay, X, acode, ap, skip, W):
     for k in range(N_in):
         for n in range(N):
             X0T[k, n] = X[n, k]
-    _acc_rows(XT[0], _mat(th, lay[4], M, N_in), X0T, False, _FRESH, sk, none, none)
+    _acc_rows(XT[0], _mat(th, lay[4], M, N_in), X0T, NO, _FRESH, sk, none, none)
     for i in range(L):
         K, oU, ob, oW, ko = _block(lay, i)
         a, b = N * ko, N * (ko + K)
-        _acc_rows(ZB[a:b].reshape((K, N)), _mat(th, oU, K, M), XT[i], False, _CONST,
+        _acc_rows(ZB[a:b].reshape((K, N)), _mat(th, oU, K, M), XT[i], NO, _CONST,
                   th[ob:ob + K], none, none)
         _activate(acode, ap, ZB[a:b], VB[a:b], S1B[a:b], S2B[a:b] if acode != 1 else S2B)
-        _acc_rows(XT[i + 1], _mat(th, oW, M, K), VB[a:b].reshape((K, N)), False,
+        _acc_rows(XT[i + 1], _mat(th, oW, M, K), VB[a:b].reshape((K, N)), NO,
                   _SCALED if skip != 0.0 else _FRESH, sk, XT[i], none)
     YT, pos = _take(W, pos, (N_o, N))
-    _acc_rows(YT, _mat(th, lay[5], N_o, M), XT[L], False, _FRESH, sk, none, none)
+    _acc_rows(YT, _mat(th, lay[5], N_o, M), XT[L], NO, _FRESH, sk, none, none)
     return XT, X0T, VB, S1B, YT, sk, pos
 
 
@@ -235,9 +235,14 @@ def _risk_fm(YT, Y, lcode, lp, GT, W, pos):
     N_o, N = YT.shape
     yhat, pos = _take(W, pos, (N, N_o))
     G, pos = _take(W, pos, (N, N_o))
-    yhat[:] = YT.T
-    R = risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), False)
-    GT[:] = G.T
+    # element loops, not slice assignments: those compile numba's shape-error formatting
+    for n in range(N):
+        for o in range(N_o):
+            yhat[n, o] = YT[o, n]
+    R = risk(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), NO)
+    for n in range(N):
+        for o in range(N_o):
+            GT[o, n] = G[n, o]
     return R
 
 
@@ -264,17 +269,17 @@ def _loss_grad_small(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     ones[:] = 1.0
     none = lam[:0]
     _dot_rows(GT, XT[L], g, lay[5])
-    _acc_rows(lam, _mat(th, lay[5], N_o, M), GT, True, _FRESH, sk, none, none)
+    _acc_rows(lam, _mat(th, lay[5], N_o, M), GT, YES, _FRESH, sk, none, none)
     for i in range(L - 1, -1, -1):
         K, oU, ob, oW, ko = _block(lay, i)
         vT = VB[N * ko:N * (ko + K)].reshape((K, N))
         s1T = S1B[N * ko:N * (ko + K)].reshape((K, N))
         _dot_rows(lam, vT, g, oW)
         mu = _take(W, pos, (K, N))[0]
-        _acc_rows(mu, _mat(th, oW, M, K), lam, True, _FRESH, sk, none, s1T)
+        _acc_rows(mu, _mat(th, oW, M, K), lam, YES, _FRESH, sk, none, s1T)
         _dot_rows(mu, XT[i], g, oU)
         _dot_rows(mu, ones, g, ob)
-        _acc_rows(lam_prev, _mat(th, oU, K, M), mu, True,
+        _acc_rows(lam_prev, _mat(th, oU, K, M), mu, YES,
                   _SCALED if skip != 0.0 else _FRESH, sk, lam, none)
         lam, lam_prev = lam_prev, lam
     _dot_rows(lam, X0T, g, lay[4])

@@ -162,3 +162,25 @@ def test_no_skip_with_live_relus_is_vacuous():
     result = get("yun.single-block").no_skip(0, dead=False)
     assert result.verdict is Verdict.VACUOUS
     assert [a["met"] for a in result.evidence["assumptions"]] == [False]
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "pseudo_huber"])
+def test_softplus_embedding_is_a_critical_point_no_worse_than_linear(loss):
+    """The affine construction for ``s(0) != 0``: measured gradient ~ 0, ``w != 0``,
+    ``R = R_aff <= R_lin``."""
+    from resproof.claims.yun import _critical as c
+    from resproof.nn.yun import YunResNet
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 3)) + 0.5
+    y = X @ np.array([0.7, -0.4, 0.2]) + 0.3 + 0.5 * rng.standard_normal(30)
+    if loss == "logistic":
+        y = np.where(rng.random(30) < 1 / (1 + np.exp(-y)), 1.0, -1.0)
+    model = YunResNet(3, (2,), "softplus")
+    theta = c.linear_embedding(model, X, y, loss)
+    assert theta is not None
+    obj = model.objective(X, y, loss, loss_param=c.loss_param(loss))
+    R, g = obj.loss(theta), obj.grad(theta)
+    assert np.linalg.norm(g) < 1e-8 * max(1.0, R)
+    assert np.linalg.norm(model.split(theta)["Wout"]) > 0.1
+    assert c.linear_risk(X, y, loss) + 1e-12 >= R

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..blas import new_scratch
-from ..buffers import _sum_k, _take
+from ..buffers import ZERO, _sum_k, _take
 from .blocks import _pair
 from .rows import (
     _C,
@@ -145,7 +145,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
     H = np.empty((th.size, th.size))
     for n0 in range(0, N, chunk):
         Nc = min(N, n0 + chunk) - n0
-        UT, pos = _take(W, 0, (nU + N_in + 1, Nc))
+        UT, pos = _take(W, ZERO, (nU + N_in + 1, Nc))
         dl, pos = _take(W, pos, (D, Nc))
         s1T, pos = _take(W, pos, (sum_k, Nc))
         cT, pos = _take(W, pos, (sum_k, Nc))

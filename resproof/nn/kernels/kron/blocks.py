@@ -17,7 +17,7 @@ from __future__ import annotations
 from numba import njit
 
 from ..blas import gemm
-from ..buffers import _block, _mat, _take
+from ..buffers import NO, YES, ZERO, _block, _mat, _take
 from .rows import _C, _CJ, _D0, _J0, _JS, _KO, _Q0, _R, _U0
 from .stores import _axpy_row, _dot_rows
 
@@ -84,12 +84,12 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T
     redA, redB = ro[A + 1] > ro[A], ro[B + 1] > ro[B]
     diag = A == B
     m = bA * (bA + 1) // 2 if diag else bA * bB
-    Gb, pos = _take(S, 0, (m, Nc))
+    Gb, pos = _take(S, ZERO, (m, Nc))
     _curvature_block(Gb, GE, eix, Fs, CFs, fo, rhoD, bas[A, :bA], bas[B, :bB], diag)
     Ku, pos = _take(S, pos, (kA * kB, Nc))
     _outer_rows(Ku, UT[uu[A]:uu[A] + kA], UT[uu[B]:uu[B] + kB])
     T1, pos = _take(S, pos, (m, kA * kB))
-    gemm(Gb, False, Ku, True, T1, 0.0, scr)
+    gemm(Gb, NO, Ku, YES, T1, 0.0, scr)
     # the first term's block through the maps: in two buffers at the end of S, in turn
     P1, P2 = S[S.shape[0] - 2 * blk:S.shape[0] - blk], S[S.shape[0] - blk:]
     # first term in the bases: Z[(x, c), (y, c')], all of it (the diagonal block from its triangle)
@@ -158,14 +158,14 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T
             Ds, pos = _take(S, pos, (bA * cA, Nc))
             _outer_rows(Ds, dlA, s1T[nd[A, _KO]:nd[A, _KO] + cA])
             T2, pos = _take(S, pos, (bA * cA, cB))
-            gemm(Ds, False, uBr, True, T2, 0.0, scr)
+            gemm(Ds, NO, uBr, YES, T2, 0.0, scr)
             for i in range(bA * cA):
                 c = i % cA
                 _add(Y[i, c * cB:(c + 1) * cB], T2[i])
         elif B == A - 1:
             # u_A = x produced by B: du_A[c]/deps_B[r'] = 1 if c == r'
             T2, pos = _take(S, pos, (bA, cB))
-            gemm(dlA, False, uBr, True, T2, 0.0, scr)
+            gemm(dlA, NO, uBr, YES, T2, 0.0, scr)
             for x in range(bA):
                 for c in range(cj):
                     _add(Y[x * cA + c, c * cB:(c + 1) * cB], T2[x])
@@ -194,7 +194,7 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T
             else:
                 U = _mat(th, oU, K, rB)
                 T3, pos = _take(S, pos, (bA, cB))
-                gemm(dlA, False, uBr, True, T3, 0.0, scr)
+                gemm(dlA, NO, uBr, YES, T3, 0.0, scr)
                 for x in range(bA):
                     for c in range(cj):
                         yr = Y[x * cA + c]
@@ -215,7 +215,7 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T
                         J[j0 + c * js + dB:j0 + c * js + dB + rB]
                 n0 += J.shape[1]
             T2, pos = _take(S, pos, (bA * cB, cj * rB))
-            gemm(Dt, False, JT, True, T2, 0.0, scr)
+            gemm(Dt, NO, JT, YES, T2, 0.0, scr)
             for x in range(bA):
                 for c in range(cj):
                     yr = Y[x * cA + c]
@@ -255,7 +255,7 @@ def _ds_product(S, pos, dl, s1, u, scr):
     Ds, pos = _take(S, pos, (dl.shape[0] * s1.shape[0], dl.shape[1]))
     _outer_rows(Ds, dl, s1)
     T, pos = _take(S, pos, (Ds.shape[0], u.shape[0]))
-    gemm(Ds, False, u, True, T, 0.0, scr)
+    gemm(Ds, NO, u, YES, T, 0.0, scr)
     return T, pos
 
 

@@ -39,6 +39,14 @@ _D0, _R, _C, _CJ, _Q0, _U0, _J0, _JS, _RHO, _KO = range(10)
 
 
 @njit(cache=True)
+def _set_row(nd, r, values):
+    """``nd[r] = values`` by elements (a row assignment compiles numba's shape-error
+    formatting, seconds of a first run)."""
+    for k in range(len(values)):
+        nd[r, k] = values[k]
+
+
+@njit(cache=True)
 def _nodes(lay):
     """Node table, one row per node ``e_0, z_1, w_1, ..., z_L, w_L, e_out``.
 
@@ -59,16 +67,16 @@ def _nodes(lay):
         z, w = 1 + 2 * i, 2 + 2 * i
         # z_i: input [x_{i-1}; 1]; dx_{i-1}/deps is stored up to its producer (e_0 or w_{i-1})
         dp = nd[z - 1, _D0]
-        nd[z] = (d, K, M + 1, M, q, u, j - M * dp, dp, rho, ko)
+        _set_row(nd, z, (d, K, M + 1, M, q, u, j - M * dp, dp, rho, ko))
         d, q, u = d + K, q + K * (M + 1), u + M + 1
         rho -= K
         # w_i: input v_i; stored: dv_i/deps, then dx_i/deps (both over the nodes up to z_i)
-        nd[w] = (d, M, K, K, q, u, j, d, rho, ko)
+        _set_row(nd, w, (d, M, K, K, q, u, j, d, rho, ko))
         j += (K + M) * d
         d, q, u = d + M, q + M * K, u + K
     e = 2 * L + 1
     dp = nd[e - 1, _D0]
-    nd[e] = (d, N_o, M, M, q, u, j - M * dp, dp, N_o, 0)
+    _set_row(nd, e, (d, N_o, M, M, q, u, j - M * dp, dp, N_o, 0))
     return nd
 
 

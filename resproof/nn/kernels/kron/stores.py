@@ -23,7 +23,7 @@ from __future__ import annotations
 from numba import njit
 
 from ..blas import gemm
-from ..buffers import _block, _bv, _mat, _take
+from ..buffers import NO, ZERO, _block, _bv, _mat, _take
 from .rows import _D0, _J0, _JS, _U0
 
 
@@ -99,7 +99,7 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, s
         U = _mat(th, oU, K, M)
         if dp > 0:
             t = T[:K * dp].reshape((K, dp * Nc))
-            gemm(U, False, J[z[_J0]:z[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
+            gemm(U, NO, J[z[_J0]:z[_J0] + M * dp].reshape((M, dp * Nc)), NO, t, 0.0, scr)
         for k in range(K):
             f = F[fo[rho + k]:fo[rho + k] + dz]
             _node_row(f, T[k * dp:(k + 1) * dp], dp, eix, U[k], z[_D0] + k)
@@ -108,7 +108,7 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, s
             for d in range(dz):
                 _scaled_row(v[d], s, f[d])
         xs = J[w[_J0] + K * dz:w[_J0] + K * dz + M * dz]
-        gemm(_mat(th, oW, M, K), False, J[w[_J0]:w[_J0] + K * dz].reshape((K, dz * Nc)), False,
+        gemm(_mat(th, oW, M, K), NO, J[w[_J0]:w[_J0] + K * dz].reshape((K, dz * Nc)), NO,
              xs.reshape((M, dz * Nc)), 0.0, scr)
         if skip != 0.0:
             for m in range(M):
@@ -124,7 +124,7 @@ def _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, s
     Wout = _mat(th, lay[5], N_o, M)
     if dp > 0:
         t = T[:N_o * dp].reshape((N_o, dp * Nc))
-        gemm(Wout, False, J[e[_J0]:e[_J0] + M * dp].reshape((M, dp * Nc)), False, t, 0.0, scr)
+        gemm(Wout, NO, J[e[_J0]:e[_J0] + M * dp].reshape((M, dp * Nc)), NO, t, 0.0, scr)
     for o in range(N_o):
         _node_row(F[fo[o]:fo[o] + D], T[o * dp:(o + 1) * dp], dp, eix, Wout[o], e[_D0] + o)
     hq = T[0]
@@ -158,7 +158,7 @@ def _node_row(f, t, dp, eix, w, own):
     through the earlier state, live ones copied), then the weight row ``w`` on the
     state itself (if live), zeros, and 1 at the node's own row ``own``."""
     M = w.size
-    _copy_live(f, t, eix, 0)
+    _copy_live(f, t, eix, ZERO)
     if eix[dp] >= 0:
         for m in range(M):
             f[dp + m] = w[m]
