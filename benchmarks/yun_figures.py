@@ -25,9 +25,14 @@ Three sections:
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# run as a script, sys.path[0] is benchmarks/: put this checkout's resproof first (not an
+# installed one from another tree)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
