@@ -5,30 +5,41 @@ logistic, pseudo-Huber) and a C2 activation (tanh, softplus): every critical poi
 with ``w != 0`` has ``R <= R_lin`` and every local minimum has ``R <= R_lin``,
 ``R_lin = inf_t E l(t^T x; y)`` (no bias).
 
-One trial draws an instance from :data:`~resproof.claims.yun._critical.SINGLE_SPACE`;
-for tanh it checks the constructed critical point ``U = 0, V = 0, w = t*`` (``w != 0``,
-``R = R_lin``: the tie), and it runs, from random starts, trust-region Newton
-minimisation and Newton on the gradient norm, every search recorded in a
+One trial draws an instance from :data:`~resproof.claims.yun._critical.SINGLE_SPACE`
+(logistic labels redrawn while separable, measured by an LP: ``R_lin`` attained).  It
+checks the constructed critical point of :func:`~resproof.claims.yun._critical.linear_embedding`
+(tanh: ``U = 0, V = 0, w = t*``, ``R = R_lin``, the tie; softplus: ``U = 0``, ``w = t``,
+``V`` realising the affine minimiser's offset, ``R = R_aff <= R_lin``; both ``w != 0``,
+criticality measured) and runs, from random starts, trust-region Newton minimisation
+and Newton on the gradient norm, every attempt recorded in a
 :class:`~resproof.claims.base.SearchLog`
-(:func:`~resproof.claims.yun._critical.searched_point`: a refinement and a fresh start
-before a search counts as failed).  Compared with ``R_lin``: every converged
-critical point with ``w != 0`` (any kind, ``DEGENERATE`` included: it is a critical
-point) and every *confirmed* minimum (``DEGENERATE`` is not one).  The
-``(d_x - 1) k`` zero modes of ``V -> V + n c^T`` (``w^T n = 0``) are expected.
+(:func:`~resproof.claims.yun._critical.searched_point`: iteration budgets that scale
+with progress, fresh starts after a stagnated attempt, a minimisation's end polished
+by Newton on the gradient norm; the last attempt is the needed one).  Compared with
+``R_lin``: every converged critical point with ``w != 0`` (any kind, ``DEGENERATE``
+included: it is a critical point) and every *confirmed* minimum (``DEGENERATE`` is not
+one).  The ``(d_x - 1) k`` zero modes of ``V -> V + n c^T`` (``w^T n = 0``) are expected.
+A refutation would be re-checked at 50 digits (:func:`~resproof.claims.yun.thm1.certify_gap`).
 
-Controls keep their constructions; each is decided from the model's own measured
-risk, gradient and curvature at the point, after measuring the dropped assumption
-broken:
+Controls keep their constructions, under a loss drawn from squared, logistic and
+pseudo-Huber; each is decided from the model's own measured risk, gradient and
+curvature at the point, after measuring the dropped assumption broken:
 
-* ``:w-zero`` -- ``w = 0`` on targets replaced by their residual on ``h(x)``
-  (``dR/dw = -E[y h] = 0``); measured: ``||w|| = 0``, the gradient below tolerance,
-  ``R - R_lin > 0``; certified at 50 digits (critical point by Newton-Kantorovich,
-  the gap's lower bound ``> 0``) with the negative curvature as evidence.
+* ``:w-zero`` -- ``w = 0`` on targets with ``E[l'(0; y) h] = 0`` (squared: the residual
+  of ``y`` on ``h(x)``; otherwise ``l'(0; y_n) = u_n``, ``u`` orthogonal to the columns
+  of ``h``); measured: ``||w|| = 0``, the gradient below tolerance, ``R - R_lin > 0``;
+  certified at 50 digits (a critical point by Newton-Kantorovich; ``R`` there minus an
+  upper bound of ``R_lin`` -- exact least squares, or the 50-digit risk of a feasible
+  linear predictor -- bounded below ``> 0``), the negative curvature certified too.
 * ``:no-skip`` -- ``f(x) = w^T V relu(U x)``, ``x > 0``, ``U < 0``: measured: the skip
   path absent (``f`` with ``V = 0`` is 0), every ReLU dead with a margin (then ``R`` is
   constant on a neighbourhood: a local minimum, though its Hessian is 0 and the
   second-order test only says ``DEGENERATE``), the measured gradient 0 and
-  ``R - R_lin > 0``; certified in exact rationals (dead margin and both risks).
+  ``R - R_lin > 0``; certified from exact predictions and dead margin (rationals), ``R``
+  exactly (squared) or at 50 digits, ``R_lin`` exactly or bounded above at 50 digits.
+
+:meth:`SingleBlock.instance` and :meth:`SingleBlock.landscape` give reports the trial's
+instance and deciding point.
 """
 
 from __future__ import annotations
