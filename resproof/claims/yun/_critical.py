@@ -307,10 +307,11 @@ def searched_point(obj: Any, model: YunModel, start: np.ndarray,
                    rng: np.random.Generator,
                    draw_start: Callable[[], np.ndarray] | None = None) -> CriticalPoint | None:
     """One needed search: up to :data:`ATTEMPTS` attempts, each run in chunks while the
-    gradient norm keeps falling (:func:`~resproof.landscape.progress.run_with_progress`,
-    at most the budget's ``max_iterations`` per attempt), the first from ``start``, the
-    others from fresh starts (``draw_start``, default ``N(0, START_SCALE^2)``), until
-    :data:`SEARCH_BUDGET` times the budget's iterations are spent.  Superseded attempts
+    gradient norm keeps falling (:func:`~resproof.landscape.progress.run_with_progress`;
+    a progressing attempt may use all that is left of the search's budget,
+    :data:`SEARCH_BUDGET` times the budget's ``max_iterations``), the first from
+    ``start``, the others from fresh starts (``draw_start``, default
+    ``N(0, START_SCALE^2)``) after a stagnated one, until the budget is spent.  Superseded attempts
     are logged (``needed=False``); the last attempt is the needed one, so a search that
     never converged makes the trial inconclusive.
 
