@@ -156,10 +156,12 @@ class YunHighPrecision:
 
     def _risk(self, theta: Any, order: int) -> _Jet:
         p = self._unpack(theta, order)
-        total: Any = None
+        total: _Jet | None = None
         for x, y in zip(self.X, self.y, strict=True):
             term = self._sample_loss(p, x, y)
             total = term if total is None else total + term
+        if total is None:
+            raise InvalidInput("X", "at least one sample", "none")
         n = len(self.y)
         return _Jet(total.v / n, None if total.g is None else total.g / n,
                     None if total.h is None else total.h / n, order >= 2)
@@ -169,8 +171,8 @@ class YunHighPrecision:
 
     def mp_grad(self, theta: Any) -> Any:
         g = self._risk(theta, 1).g
-        if g is None:
-            raise ValueError("YunHighPrecision: a first-order jet without its gradient")
+        if g is None:  # no sample depends on theta
+            return mpmath.matrix([mpmath.mpf(0)] * self.n_params)
         return mpmath.matrix(list(g))
 
     def mp_hessian(self, theta: Any) -> Any:
@@ -220,10 +222,12 @@ def _mp_exact(v: Any) -> Any:
 
 
 def _dot(row: np.ndarray, vec: list) -> _Jet:
-    total: Any = None
+    total: _Jet | None = None
     for a, b in zip(row, vec, strict=True):
         term = a * b
         total = term if total is None else total + term
+    if total is None:
+        raise InvalidInput("row", "a non-empty row", "an empty one")
     return total
 
 

@@ -68,8 +68,7 @@ def _thm1_landscape(seed: np.random.SeedSequence, control: str | None,
                      "eps = R - min(PA_phi) at a local minimiser of (P_phi)")
 
 
-# yun.single-block's adapters went with its rewrite (its trial now draws from the yun
-# strategies' specs); its records carry no instance until it implements Claim.instance.
+# yun.single-block implements Claim.instance and Claim.landscape itself.
 _INSTANCES: dict[str, Callable[..., InstanceData]] = {"resnest.thm1": _thm1_instance}
 _LANDSCAPES: dict[str, Callable[..., Landscape]] = {"resnest.thm1": _thm1_landscape}
 

@@ -18,6 +18,7 @@ Conditions of the theorem at a point ``theta*`` (margins relative, ``> 0`` met):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,9 @@ from ...profiles import Budget
 from ...results import CriticalPoint, PointKind, StopReason
 from ..base import Assumption, SearchLog
 
+#: Either realisation of the deep ResNet (one- or two-layer ``phi_l``).
+YunModel = YunResNet | YunTwoLayerResNet
+
 #: ``(R - R_lin) / max(1, |R_lin|)`` above this is a violation, not rounding.
 RISK_TOL = 1e-9
 #: Condition 1 met when ``lambda_min / lambda_max`` of ``E[l'' h h^T]`` exceeds this.
@@ -50,12 +54,14 @@ START_SCALE = 0.5
 #: Attempts per needed search: the start, then fresh starts (each run while it progresses).
 ATTEMPTS = 8
 #: Iterations one needed search may spend over its attempts, in budget iterations.
-SEARCH_BUDGET = 2
+SEARCH_BUDGET = 3
 #: A minimisation whose ``||theta||`` grew this many times its start has diverged.
 DIVERGED = 20.0
 #: Growth of ``||theta||`` over the progress window that counts as progress for a
 #: minimisation (it is followed until its divergence is measured).
 GROWTH = 1.05
+#: Iterations at most of Newton on the gradient norm polishing a minimisation's end point.
+POLISH = 300
 #: Iterations per chunk of a minimisation (each chunk restarts its trust radius).
 MINIMIZE_CHUNK = 100
 #: Redraws of the logistic label flips while the labels are separable.
@@ -87,7 +93,7 @@ class Spec:
     phi_layers: int = 1
 
     @property
-    def model(self) -> YunResNet | YunTwoLayerResNet:
+    def model(self) -> YunModel:
         """One-layer ``phi_l = s(U_l .)``, or two-layer ``s(A_l s(U_l .))`` with
         ``A_l`` square (``phi_layers = 2``)."""
         if self.phi_layers == 2:
@@ -229,7 +235,7 @@ def zero_w_targets(spec: Spec, X: np.ndarray, h: np.ndarray,
     return -u / np.sqrt(1.0 - (u / HUBER_DELTA) ** 2)
 
 
-def features(model: YunResNet, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+def features(model: YunModel, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
     """``h_L(x_n)`` as rows (``N x d_x``): the prediction of ``w = e_i`` for each ``i``."""
     views = model.split(theta)
     h = X.copy()
@@ -242,7 +248,7 @@ def features(model: YunResNet, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
     return h
 
 
-def coverage(model: YunResNet, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+def coverage(model: YunModel, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
              loss: str) -> Assumption:
     """Condition 1: ``E[l''(f; y) h_L h_L^T]`` full rank, ``lambda_min / lambda_max``."""
     h = features(model, theta, X)
@@ -256,7 +262,7 @@ def coverage(model: YunResNet, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
                       "lambda_min / lambda_max of E[l''(f(x); y) h_L(x) h_L(x)^T]")
 
 
-def room(model: YunResNet, theta: np.ndarray) -> Assumption:
+def room(model: YunModel, theta: np.ndarray) -> Assumption:
     """Condition 2: ``col([U_2^T ... U_L^T]) != R^{d_x}``."""
     views = model.split(theta)
     d = model.d_x
@@ -270,17 +276,17 @@ def room(model: YunResNet, theta: np.ndarray) -> Assumption:
                       "sigma_{d_x} / sigma_1 of [U_2^T ... U_L^T] (0: fewer columns than d_x)")
 
 
-def symmetry_modes(model: YunResNet | YunTwoLayerResNet) -> int:
+def symmetry_modes(model: YunModel) -> int:
     """``V_L -> V_L + n c^T`` with ``w^T n = 0`` leaves ``f`` unchanged: ``(d_x - 1) n_L``
     (``n_L`` the columns of ``V_L``)."""
     n_last = model.split(np.zeros(model.n_params))[f"W{model.depth}"].shape[1]
     return (model.d_x - 1) * n_last
 
 
-def w_zero_margin(model: YunResNet, theta: np.ndarray) -> Assumption:
+def w_zero_margin(model: YunModel, theta: np.ndarray) -> Assumption:
     """``w != 0``: ``||w|| / max(1, ||theta||) - W_ZERO``."""
     w = model.split(theta)["Wout"]
-    ratio = float(np.linalg.norm(w) / max(1.0, np.linalg.norm(theta)))
+    ratio = float(np.linalg.norm(w)) / max(1.0, float(np.linalg.norm(theta)))
     return Assumption("w != 0", ratio - W_ZERO, ratio, "||w|| / max(1, ||theta||)")
 
 
@@ -296,22 +302,26 @@ def curvature(obj: Any, point: CriticalPoint) -> tuple[float, float]:
     return float(ritz.value), float(point.zero_tolerance)
 
 
-def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.ndarray,
+def searched_point(obj: Any, model: YunModel, start: np.ndarray,
                    kind: str, budget: Budget, log: SearchLog, label: str,
                    rng: np.random.Generator,
                    draw_start: Callable[[], np.ndarray] | None = None) -> CriticalPoint | None:
     """One needed search: up to :data:`ATTEMPTS` attempts, each run in chunks while the
-    gradient norm keeps falling (:func:`~resproof.landscape.progress.run_with_progress`,
-    at most the budget's ``max_iterations`` per attempt), the first from ``start``, the
-    others from fresh starts (``draw_start``, default ``N(0, START_SCALE^2)``), until
-    :data:`SEARCH_BUDGET` times the budget's iterations are spent.  Superseded attempts
+    gradient norm keeps falling (:func:`~resproof.landscape.progress.run_with_progress`;
+    a progressing attempt may use all that is left of the search's budget,
+    :data:`SEARCH_BUDGET` times the budget's ``max_iterations``), the first from
+    ``start``, the others from fresh starts (``draw_start``, default
+    ``N(0, START_SCALE^2)``) after a stagnated one, until the budget is spent.  Superseded attempts
     are logged (``needed=False``); the last attempt is the needed one, so a search that
     never converged makes the trial inconclusive.
 
     A minimisation whose ``||theta||`` grew above :data:`DIVERGED` times its start
     (the risk's infimum along the path lies at infinity: no critical point on it) is
     logged as diverged, not needed, and returns ``None``: the statement is about
-    critical points and such a path has none to check.
+    critical points and such a path has none to check.  A minimisation that stopped
+    otherwise is polished from its end point by Newton on the gradient norm (at most
+    :data:`POLISH` iterations): the critical point it approached, classified by the
+    spectrum there (a minimum, or a saddle the minimiser crawled past).
     """
     modes = symmetry_modes(model)
     if draw_start is None:
@@ -324,17 +334,20 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
         return find_critical_point(obj, theta, max_iterations=iterations,
                                    symmetry_modes=modes)
 
+    def polish(theta: np.ndarray, iterations: int) -> CriticalPoint:
+        return find_critical_point(obj, theta, max_iterations=iterations, symmetry_modes=modes)
+
     theta = start
     spent, allowed = 0, SEARCH_BUDGET * budget.max_iterations
     for attempt in range(ATTEMPTS):
         norm0 = max(1.0, float(np.linalg.norm(theta)))
         if kind == "minimum":
             point, progress = run_with_progress(
-                run, theta, max_total=budget.max_iterations, chunk=MINIMIZE_CHUNK,
+                run, theta, max_total=allowed - spent, chunk=MINIMIZE_CHUNK,
                 min_growth=GROWTH,
-                diverged=lambda p, n=norm0: float(np.linalg.norm(p.theta)) > DIVERGED * n)
+                diverged=functools.partial(_grew, limit=DIVERGED * norm0))
         else:
-            point, progress = run_with_progress(run, theta, max_total=budget.max_iterations)
+            point, progress = run_with_progress(run, theta, max_total=allowed - spent)
         spent += progress.iterations
         ok = point.converged and point.kind is not PointKind.NOT_CRITICAL
         growth = float(np.linalg.norm(point.theta)) / norm0
@@ -343,6 +356,17 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
             log.add(f"{label} (attempt {attempt + 1}, diverged: ||theta|| x{growth:.0f}, "
                     "no critical point on the path)", point, needed=False)
             return None
+        if not ok and kind == "minimum" and spent < allowed and np.all(np.isfinite(point.theta)):
+            # where the loss no longer resolves the decrease (flat valleys, a pseudo-Huber
+            # risk near 0) Newton on the gradient norm still converges to the critical
+            # point the minimisation approached
+            log.add(f"{label} (attempt {attempt + 1}, minimisation {what}, then polished "
+                    "by Newton on the gradient norm)", point, needed=False)
+            point, progress = run_with_progress(polish, point.theta,
+                                                max_total=min(POLISH, allowed - spent))
+            spent += progress.iterations
+            ok = point.converged and point.kind is not PointKind.NOT_CRITICAL
+            what = f"polish {progress.outcome} after {progress.iterations} iterations"
         if ok or attempt == ATTEMPTS - 1 or spent >= allowed:
             log.add(f"{label} (attempt {attempt + 1}, {what})", point, needed=True)
             return point
@@ -352,7 +376,12 @@ def searched_point(obj: Any, model: YunResNet | YunTwoLayerResNet, start: np.nda
     raise AssertionError("unreachable")
 
 
-def linear_embedding(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.ndarray,
+def _grew(point: CriticalPoint, limit: float) -> bool:
+    """``||theta|| > limit`` at ``point`` (a minimisation's divergence test)."""
+    return float(np.linalg.norm(point.theta)) > limit
+
+
+def linear_embedding(model: YunModel, X: np.ndarray, y: np.ndarray,
                      loss: str) -> np.ndarray | None:
     """A constructed critical point with ``w != 0`` that realises a linear or affine predictor.
 
@@ -393,14 +422,14 @@ def linear_embedding(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.
     return model._from_views(views)
 
 
-def embedding_label(model: YunResNet | YunTwoLayerResNet) -> str:
+def embedding_label(model: YunModel) -> str:
     """How :func:`linear_embedding` builds its point for ``model``'s activation."""
     if model.activation == "tanh":
         return "constructed U = 0, V = 0, w = t* (the linear minimiser)"
     return "constructed U = 0, w = t, V_1 c_1 = b t / ||t||^2 (the affine minimiser t^T x + b)"
 
 
-def constructed_point(obj: Any, model: YunResNet, theta: np.ndarray, log: SearchLog,
+def constructed_point(obj: Any, model: YunModel, theta: np.ndarray, log: SearchLog,
                       label: str) -> CriticalPoint:
     """Classify a constructed point from the objective's own gradient and Hessian (no
     search: ``NOT_CRITICAL`` when the measured gradient is above tolerance)."""

@@ -5,30 +5,41 @@ logistic, pseudo-Huber) and a C2 activation (tanh, softplus): every critical poi
 with ``w != 0`` has ``R <= R_lin`` and every local minimum has ``R <= R_lin``,
 ``R_lin = inf_t E l(t^T x; y)`` (no bias).
 
-One trial draws an instance from :data:`~resproof.claims.yun._critical.SINGLE_SPACE`;
-for tanh it checks the constructed critical point ``U = 0, V = 0, w = t*`` (``w != 0``,
-``R = R_lin``: the tie), and it runs, from random starts, trust-region Newton
-minimisation and Newton on the gradient norm, every search recorded in a
+One trial draws an instance from :data:`~resproof.claims.yun._critical.SINGLE_SPACE`
+(logistic labels redrawn while separable, measured by an LP: ``R_lin`` attained).  It
+checks the constructed critical point of :func:`~resproof.claims.yun._critical.linear_embedding`
+(tanh: ``U = 0, V = 0, w = t*``, ``R = R_lin``, the tie; softplus: ``U = 0``, ``w = t``,
+``V`` realising the affine minimiser's offset, ``R = R_aff <= R_lin``; both ``w != 0``,
+criticality measured) and runs, from random starts, trust-region Newton minimisation
+and Newton on the gradient norm, every attempt recorded in a
 :class:`~resproof.claims.base.SearchLog`
-(:func:`~resproof.claims.yun._critical.searched_point`: a refinement and a fresh start
-before a search counts as failed).  Compared with ``R_lin``: every converged
-critical point with ``w != 0`` (any kind, ``DEGENERATE`` included: it is a critical
-point) and every *confirmed* minimum (``DEGENERATE`` is not one).  The
-``(d_x - 1) k`` zero modes of ``V -> V + n c^T`` (``w^T n = 0``) are expected.
+(:func:`~resproof.claims.yun._critical.searched_point`: iteration budgets that scale
+with progress, fresh starts after a stagnated attempt, a minimisation's end polished
+by Newton on the gradient norm; the last attempt is the needed one).  Compared with
+``R_lin``: every converged critical point with ``w != 0`` (any kind, ``DEGENERATE``
+included: it is a critical point) and every *confirmed* minimum (``DEGENERATE`` is not
+one).  The ``(d_x - 1) k`` zero modes of ``V -> V + n c^T`` (``w^T n = 0``) are expected.
+A refutation would be re-checked at 50 digits (:func:`~resproof.claims.yun.thm1.certify_gap`).
 
-Controls keep their constructions; each is decided from the model's own measured
-risk, gradient and curvature at the point, after measuring the dropped assumption
-broken:
+Controls keep their constructions, under a loss drawn from squared, logistic and
+pseudo-Huber; each is decided from the model's own measured risk, gradient and
+curvature at the point, after measuring the dropped assumption broken:
 
-* ``:w-zero`` -- ``w = 0`` on targets replaced by their residual on ``h(x)``
-  (``dR/dw = -E[y h] = 0``); measured: ``||w|| = 0``, the gradient below tolerance,
-  ``R - R_lin > 0``; certified at 50 digits (critical point by Newton-Kantorovich,
-  the gap's lower bound ``> 0``) with the negative curvature as evidence.
+* ``:w-zero`` -- ``w = 0`` on targets with ``E[l'(0; y) h] = 0`` (squared: the residual
+  of ``y`` on ``h(x)``; otherwise ``l'(0; y_n) = u_n``, ``u`` orthogonal to the columns
+  of ``h``); measured: ``||w|| = 0``, the gradient below tolerance, ``R - R_lin > 0``;
+  certified at 50 digits (a critical point by Newton-Kantorovich; ``R`` there minus an
+  upper bound of ``R_lin`` -- exact least squares, or the 50-digit risk of a feasible
+  linear predictor -- bounded below ``> 0``), the negative curvature certified too.
 * ``:no-skip`` -- ``f(x) = w^T V relu(U x)``, ``x > 0``, ``U < 0``: measured: the skip
   path absent (``f`` with ``V = 0`` is 0), every ReLU dead with a margin (then ``R`` is
   constant on a neighbourhood: a local minimum, though its Hessian is 0 and the
   second-order test only says ``DEGENERATE``), the measured gradient 0 and
-  ``R - R_lin > 0``; certified in exact rationals (dead margin and both risks).
+  ``R - R_lin > 0``; certified from exact predictions and dead margin (rationals), ``R``
+  exactly (squared) or at 50 digits, ``R_lin`` exactly or bounded above at 50 digits.
+
+:meth:`SingleBlock.instance` and :meth:`SingleBlock.landscape` give reports the trial's
+instance and deciding point.
 """
 
 from __future__ import annotations
@@ -99,7 +110,7 @@ def exact_no_skip_predictions(model: YunResNet, theta: np.ndarray, X: np.ndarray
     return preds, min(margins)
 
 
-def _start(rng: np.random.Generator, model: YunResNet, w_scale: float) -> np.ndarray:
+def _start(rng: np.random.Generator, model: c.YunModel, w_scale: float) -> np.ndarray:
     """A random start ``N(0, START_SCALE^2)``, its ``w`` part times ``w_scale``."""
     start = rng.standard_normal(model.n_params) * c.START_SCALE
     start[-model.d_x:] *= w_scale
@@ -164,7 +175,7 @@ def no_skip_instance(seed: int, skip: bool = False, dead: bool = True,
     return spec, model, X, y, model._from_views(views)
 
 
-def instance_data(model: YunResNet, loss: str, X: np.ndarray, y: np.ndarray,
+def instance_data(model: c.YunModel, loss: str, X: np.ndarray, y: np.ndarray,
                   theta: np.ndarray | None, spec: dict[str, Any]) -> InstanceData:
     """A single-block instance as plain data (numpy alone rebuilds it)."""
     shapes = model.split(np.zeros(model.n_params))
@@ -249,8 +260,8 @@ class SingleBlock(Claim):
         if worst is None:
             raise SearchFailed(f"trial decided {result.verdict.value} without a compared point")
         X, y = c.draw_data(spec, np.random.default_rng(spec.seed))
-        obj = spec.model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
-        return Landscape(obj, np.asarray(worst["theta"]),
+        risk = spec.model.objective(X, y, spec.loss, loss_param=c.loss_param(spec.loss))
+        return Landscape(risk, np.asarray(worst["theta"]),
                          f"R - R_lin at the worst compared point ({worst['compared_as']})")
 
     def check(self, spec: c.Spec, budget: Budget) -> TrialResult:
@@ -283,9 +294,9 @@ class SingleBlock(Claim):
         while plan:
             label, kind, w_scale = plan.pop(0)
             draw = functools.partial(_start, rng, model, w_scale)
-            point = c.searched_point(obj, model, draw(), kind, budget, log, label, rng, draw)
-            if point is not None and point.converged and point.kind is not PointKind.NOT_CRITICAL:
-                rows.append(self._row(model, point, label, r_lin))
+            found = c.searched_point(obj, model, draw(), kind, budget, log, label, rng, draw)
+            if found is not None and found.converged and found.kind is not PointKind.NOT_CRITICAL:
+                rows.append(self._row(model, found, label, r_lin))
             if not plan and extra and not any(row["margin"] is not None for row in rows):
                 plan, extra = extra, []
         compared = [row for row in rows if row["margin"] is not None]
@@ -303,7 +314,7 @@ class SingleBlock(Claim):
         return decide(worst["margin"], searches=log, certified=certified, evidence=evidence)
 
     @staticmethod
-    def _row(model: YunResNet, point: Any, label: str, r_lin: float) -> dict[str, Any]:
+    def _row(model: c.YunModel, point: Any, label: str, r_lin: float) -> dict[str, Any]:
         """A converged critical point: in scope as ``w != 0`` or as a confirmed minimum."""
         w_nonzero = c.w_zero_margin(model, point.theta)
         part = ("critical point with w != 0" if w_nonzero.met else

@@ -43,8 +43,6 @@ import mpmath
 import numpy as np
 
 from ...landscape.certify import Certificate, certify_critical_point
-from ...nn.models import YunTwoLayerResNet
-from ...nn.yun import YunResNet
 from ...problems.augmented import augmented_optimum_mp
 from ...problems.linear import optimum
 from ...problems.yun_mp import YunHighPrecision, linear_risk_upper_mp
@@ -54,7 +52,7 @@ from ..base import Assumption, Claim, Control, SearchLog, decide
 from . import _critical as c
 
 #: The control's instance: squared loss, two blocks, few samples (50-digit jets are O(P^2)).
-CONTROL_SPEC = {"d_x": 2, "widths": (1, 1), "samples": 8, "loss": "squared"}
+CONTROL_D_X, CONTROL_WIDTHS, CONTROL_SAMPLES, CONTROL_LOSS = 2, (1, 1), 8, "squared"
 
 
 def _point_row(point: CriticalPoint, label: str, r_lin: float, lam: float, tau: float,
@@ -90,8 +88,9 @@ class Theorem1(Claim):
                budget: Budget) -> TrialResult:
         rng = np.random.default_rng(seed)
         if control == "drop-curvature":
-            spec = c.Spec(activation=str(rng.choice(c.ACTIVATIONS)),
-                          seed=int(rng.integers(2**31)), **CONTROL_SPEC)
+            spec = c.Spec(CONTROL_D_X, CONTROL_WIDTHS, CONTROL_SAMPLES,
+                          activation=str(rng.choice(c.ACTIVATIONS)), loss=CONTROL_LOSS,
+                          seed=int(rng.integers(2**31)))
             return self.drop_curvature(spec)
         return self.check(c.draw_spec(rng, self.space), budget)
 
@@ -103,14 +102,16 @@ class Theorem1(Claim):
         model = spec.model
         log = SearchLog()
         rows: list[dict[str, Any]] = []
-        problems = []
+        problems: list[tuple[str, np.ndarray, np.ndarray,
+                             list[tuple[str, np.ndarray, str | None]]]] = []
         theta, X, y = self._constructed(spec, model, rng)
         problems.append(("constructed w = 0", X, y, [("constructed", theta, None)]))
         if spec.searched:
             Xd, yd = c.draw_data(spec, rng)
             # one minimisation (their paths mostly leave to infinity: the risk's infimum
             # is not attained), Newton on ||g|| from every random start
-            starts = [("minimum from random start 0", self._start(model, rng), "minimum")]
+            starts: list[tuple[str, np.ndarray, str | None]] = [
+                ("minimum from random start 0", self._start(model, rng), "minimum")]
             for r in range(budget.restarts):
                 starts.append((f"critical point from random start {r}",
                                self._start(model, rng), "critical"))
@@ -132,6 +133,7 @@ class Theorem1(Claim):
                 continue
             obj = model.objective(X_, y_, spec.loss, loss_param=c.loss_param(spec.loss))
             for label, start, kind in plan:
+                point: CriticalPoint | None
                 if kind is None:
                     point = c.constructed_point(obj, model, start, log, label)
                 else:
@@ -145,7 +147,7 @@ class Theorem1(Claim):
                                        conditions))
         return self._decide(rows, log, evidence)
 
-    def _conditions(self, model: YunResNet, theta: np.ndarray, X: np.ndarray,
+    def _conditions(self, model: c.YunModel, theta: np.ndarray, X: np.ndarray,
                     y: np.ndarray, loss: str) -> list[Assumption]:
         out = [c.room(model, theta)]
         if self.needs_coverage:
@@ -169,7 +171,7 @@ class Theorem1(Claim):
                       searches=log, certified=False if worst["margin"] < 0 else None,
                       evidence=evidence)
 
-    def _constructed(self, spec: c.Spec, model: YunResNet, rng: np.random.Generator
+    def _constructed(self, spec: c.Spec, model: c.YunModel, rng: np.random.Generator
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``w = 0``, ``U, V`` random (last row of every ``V_l`` zero with a dead
         coordinate), targets with ``E[l'(0; y) h_L] = 0``."""
@@ -184,7 +186,7 @@ class Theorem1(Claim):
         y = c.zero_w_targets(spec, X, c.features(model, theta, X), rng)
         return theta, X, y
 
-    def _start(self, model: YunResNet, rng: np.random.Generator,
+    def _start(self, model: c.YunModel, rng: np.random.Generator,
                deficient: bool = False) -> np.ndarray:
         theta = rng.standard_normal(model.n_params) * c.START_SCALE
         if deficient:
@@ -213,6 +215,10 @@ class Theorem1(Claim):
         saddle = Assumption("lambda_min >= 0 (the dropped alternative)", (lam + tau) / scale,
                             lam, "lambda_min of the full Hessian, zero threshold tau")
         conditions = self._conditions(model, theta, X, y, spec.loss)
+        if r_lin is None:
+            return decide(None, assumptions=conditions, broken=[saddle], searches=log,
+                          evidence={"spec": spec.to_json(), "R_lin_failed": "the convex "
+                                    "solve for R_lin did not converge"})
         gap = c.risk_gap(point.loss, r_lin)
         evidence: dict[str, Any] = {
             "spec": spec.to_json(), "construction": "w = 0, targets with E[l'(0;y) h_L] = 0",
@@ -229,7 +235,7 @@ class Theorem1(Claim):
                       certified=certified, evidence=evidence)
 
 
-def certify_gap(model: YunResNet | YunTwoLayerResNet, X: np.ndarray, y: np.ndarray,
+def certify_gap(model: c.YunModel, X: np.ndarray, y: np.ndarray,
                 theta: np.ndarray, loss: str = "squared", dps: int = 50) -> Certificate:
     """50-digit re-check of ``R(theta*) - R_lin > 0``: a critical point ``theta*`` within
     the Kantorovich radius of ``theta`` (the model's risk in mpmath,
