@@ -54,7 +54,7 @@ def _thm1_instance(seed: np.random.SeedSequence, control: str | None) -> Instanc
 
 def _thm1_landscape(seed: np.random.SeedSequence, control: str | None,
                     budget: Budget) -> Landscape:
-    from ..claims.resnest.common import Study
+    from ..claims.resnest.pphi_study import Study
     from ..landscape.minimize import minimize
 
     inst, loss = _thm1_draw(seed, control)

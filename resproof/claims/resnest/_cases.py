@@ -16,7 +16,8 @@ import numpy as np
 
 from ...nn.losses import LOSSES
 from ...nn.resnest import ResNEst
-from ..base import Assumption
+from ...results import TrialResult
+from ..base import Assumption, decide
 
 #: The convex losses of A2.
 CONVEX_LOSSES = ("squared", "logistic", "pseudo_huber", "softmax_ce")
@@ -189,3 +190,25 @@ def relative(a: float, b: float) -> float:
 def base_evidence(case: Case, **extra: Any) -> dict[str, Any]:
     s = case.spec
     return {"spec": dataclasses.asdict(s), "sizes": s.sizes(), **extra}
+
+
+@dataclasses.dataclass(eq=False)
+class Prepared:
+    """A trial's instance, the start of its evidence and its measured assumptions;
+    ``unmet`` is the trial's (vacuous) verdict when one of them is missed."""
+
+    case: Case
+    evidence: dict[str, Any]
+    assumptions: list[Assumption]
+    unmet: TrialResult | None
+
+
+def prepare(spec: NetSpec, *, a3_required: bool = True) -> Prepared:
+    """The preamble of the full-problem claims: build the instance of ``spec``, start the
+    evidence (:func:`base_evidence`) and measure A2 (and A3, unless not ``a3_required``)."""
+    case = build(spec)
+    evidence = base_evidence(case)
+    assumptions = [a2(spec.loss)] + ([a3(case.model)] if a3_required else [])
+    unmet = None if all(a.met for a in assumptions) else decide(
+        None, assumptions=assumptions, evidence=evidence)
+    return Prepared(case, evidence, assumptions, unmet)

@@ -4,7 +4,8 @@ minimiser of the full problem (P) has risk ``<= R_lin``, strictly when
 ``min_{H_0} A(H_0, 0, ..) = R_lin``).
 
 One trial draws a wide ResNEst and a convex loss, minimises (P) from the drawn weights
-(:func:`resproof.problems.full.minimise_full`), measures A4 at the point found, and
+(then fresh draws past starts that diverge:
+:func:`~resproof.claims.resnest._verdicts.full_minimum`), measures A4 at the point found, and
 compares its risk with ``R_lin`` and ``min (PA_phi*)``.  "Strictly" means by more than
 ``STRICT_TOL`` (relative): below that a difference is rounding; the premise is taken
 as met when ``R_lin - min A`` exceeds ``PREMISE_TOL``.
@@ -37,11 +38,8 @@ from ..base import Claim, Control, SearchLog, decide
 from ._cases import (
     FULL_ACTIVATIONS,
     NetSpec,
-    a2,
-    a3,
     a4,
-    base_evidence,
-    build,
+    prepare,
     random_spec,
     relative,
 )
@@ -110,11 +108,10 @@ class Corollary2(Claim):
         return self.check(spec, control, budget)
 
     def check(self, spec: NetSpec, control: str | None, budget: Budget) -> TrialResult:
-        case = build(spec)
-        evidence = base_evidence(case)
-        assumptions = [a2(spec.loss), a3(case.model)]
-        if not all(a.met for a in assumptions):
-            return decide(None, assumptions=assumptions, evidence=evidence)
+        prep = prepare(spec)
+        if prep.unmet:
+            return prep.unmet
+        case, evidence, assumptions = prep.case, prep.evidence, prep.assumptions
         log = SearchLog()
         try:
             _, r_lin = optimum(case.X, case.Y, spec.loss, gtol=GTOL)

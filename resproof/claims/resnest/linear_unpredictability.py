@@ -39,7 +39,7 @@ from ...problems.full import mp_sample_loss
 from ...profiles import Budget
 from ...results import TrialResult
 from ..base import Assumption, Claim, Control, SearchLog, decide
-from ._cases import NetSpec, a2, build, random_spec, relative
+from ._cases import NetSpec, prepare, random_spec, relative
 from ._verdicts import log_failed_solve
 
 GAP_TOL = 1e-9
@@ -97,12 +97,11 @@ class LinearUnpredictability(Claim):
         return self.check(spec, control, budget)
 
     def check(self, spec: NetSpec, control: str | None, budget: Budget) -> TrialResult:
-        case = build(spec)
+        prep = prepare(spec, a3_required=False)
+        if prep.unmet:
+            return prep.unmet
+        case, evidence, assumptions = prep.case, prep.evidence, prep.assumptions
         features = case.model.features(case.theta, case.X)[:-1]
-        evidence: dict[str, Any] = {"spec": dataclasses.asdict(spec), "sizes": spec.sizes()}
-        assumptions = [a2(spec.loss)]
-        if not assumptions[0].met:
-            return decide(None, assumptions=assumptions, evidence=evidence)
         log = SearchLog()
         try:
             if control == "as-worded":

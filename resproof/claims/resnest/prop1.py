@@ -21,7 +21,6 @@ PSD decided by exact elimination).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 
@@ -31,7 +30,8 @@ from ...profiles import Budget
 from ...results import PointKind, TrialResult
 from ...strategies import draw_resnest_spec, resnest_instance
 from ..base import Claim, Control, SearchLog, decide
-from .common import Study, a1, critical_points, minima, point_record, random_starts
+from .pphi_search import critical_points, minima, random_starts
+from .pphi_study import Study, a1, instance_evidence, instance_rng, point_record
 
 #: An eigenvalue counts as nonzero beyond this, relative to the largest ``|lambda|`` seen.
 CURVATURE_TOL = 1e-9
@@ -71,15 +71,14 @@ class Proposition1(Claim):
 
     def trial_on(self, instance: Instance, budget: Budget, control: str | None = None,
                  loss: str = "squared") -> TrialResult:
-        return self.check(instance, control, budget, np.random.default_rng(max(instance.seed, 0)))
+        return self.check(instance, control, budget, instance_rng(instance))
 
     def check(self, inst: Instance, control: str | None, budget: Budget,
               rng: np.random.Generator) -> TrialResult:
         study = Study.of(inst)
         assumption = a1(study)
         assumptions, broken = ([], [assumption]) if control else ([assumption], [])
-        evidence: dict[str, Any] = {"sizes": study.sizes, "activation": inst.model.activation,
-                                    "instance": f"{inst.family}:{inst.size}:{inst.seed}"}
+        evidence = instance_evidence(study)
         if any(not a.met for a in assumptions) or any(a.met for a in broken):
             return decide(None, assumptions=assumptions, broken=broken, evidence=evidence)
         P = study.objective.n_params

@@ -28,16 +28,10 @@ from ...profiles import Budget
 from ...results import PointKind, TrialResult
 from ...strategies import draw_resnest_spec, resnest_instance
 from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, decide
-from .common import (
-    Study,
-    a2,
-    certify_study_gap,
-    eps_tolerance,
-    minima,
-    pa_optimum,
-    point_record,
-    point_slack,
-)
+from .pphi_certify import certify_study_gap
+from .pphi_optimum import pa_optimum, point_slack
+from .pphi_search import minima
+from .pphi_study import Study, a2, eps_tolerance, instance_evidence, instance_rng, point_record
 
 #: ``x`` matters to the A-ResNEst when its residual on ``[v_1, ..., v_L]`` exceeds this.
 INPUT_TOL = 1e-8
@@ -79,16 +73,14 @@ class Proposition2(Claim):
     def trial_on(self, instance: Instance, budget: Budget, control: str | None = None,
                  loss: str = "squared") -> TrialResult:
         return self.check(instance, loss, control, budget,
-                          np.random.default_rng(max(instance.seed, 0)))
+                          instance_rng(instance))
 
     def check(self, inst: Instance, loss: str, control: str | None, budget: Budget,
               rng: np.random.Generator) -> TrialResult:
         study = Study.of(inst, loss)
         assumptions = [a2(loss)]
         broken = [input_feature(study)] if control == "no-input-feature" else []
-        evidence: dict[str, Any] = {"sizes": study.sizes, "activation": inst.model.activation,
-                                    "loss": loss,
-                                    "instance": f"{inst.family}:{inst.size}:{inst.seed}"}
+        evidence = instance_evidence(study, loss)
         if any(not a.met for a in assumptions) or any(a.met for a in broken):
             return decide(None, assumptions=assumptions, broken=broken, evidence=evidence)
         log = SearchLog()

@@ -2,9 +2,11 @@
 local minimum of (PD) is at most ``R_lin = min_T (1/N) sum_n l(T x_n, y_n)``.
 
 (PD) optimises every parameter of the DenseNEst (``U_i, b_i, W_{L+1}``).  One trial
-minimises it from the drawn weights (trust-region Newton on the model's own objective)
-and compares the risk with ``R_lin`` (:func:`resproof.problems.linear.optimum`) for the
-drawn convex loss.  A violation counts only at a confirmed minimum.
+minimises it from the drawn weights (trust-region Newton on the model's own objective,
+then, if that does not converge, variable projection of ``W_{L+1}`` from the same start:
+:func:`projected_search`) and compares the risk with ``R_lin``
+(:func:`resproof.problems.linear.optimum`) for the drawn convex loss.  A violation counts
+only at a confirmed minimum.
 
 Control ``input-dropped``: ``x`` removed from the final concatenation
 (``W_{L+1}`` reads only ``v_1..v_L``) and every ReLU block dead on the sample.  It
@@ -29,8 +31,9 @@ import numpy as np
 from ...errors import SearchFailed
 from ...landscape.points import GTOL
 from ...nn.models import DenseNEst
-from ...problems.full import mp_sample_loss
+from ...problems.full import mp_sample_loss, streams
 from ...problems.linear import optimum
+from ...problems.output_projection import projected_minimum
 from ...profiles import Budget
 from ...results import TrialResult
 from ..base import Assumption, Claim, Control, SearchLog, decide
@@ -85,6 +88,25 @@ def exact_dead_margin(model: DenseNEst, t: np.ndarray, X: np.ndarray) -> Fractio
     return -worst
 
 
+def projected_search(model: DenseNEst, objective: Any, X: np.ndarray, Y: np.ndarray,
+                     loss: str, budget: Budget) -> Any:
+    """(PD) by variable projection of ``W_{L+1}`` over the concatenation ``[x; v_1; ...;
+    v_L]`` (:func:`~resproof.problems.output_projection.projected_minimum`, at most
+    ``max_iterations // 5`` iterations): the fallback of the trust-region search."""
+    n = model.n_params
+    out = np.arange(n - model.n_out * (model.n_in + sum(model.block_widths)), n)
+    resnest = model.resnest
+
+    def features(t: np.ndarray) -> np.ndarray:
+        return streams(resnest, model.full_theta(t), X)[-1]
+
+    def search(t0: np.ndarray) -> Any:
+        return projected_minimum(objective, out, features, Y, loss, t0,
+                                 max_iterations=max(1, budget.max_iterations // 5))
+
+    return search
+
+
 class Proposition3(Claim):
     id = "densenest.prop3"
     title = "DenseNEsts: every local minimum of (PD) is no worse than the best linear predictor"
@@ -124,8 +146,11 @@ class Proposition3(Claim):
             return self._dropped(d, widths, X, Y, T, r_lin, rng, assumptions, evidence)
         model = DenseNEst(d["n_in"], d["n_out"], widths, d["activation"])
         t0 = rng.standard_normal(model.n_params) * 0.7
-        point = logged_minimum(log, "(PD) from the drawn weights", model.objective(X, Y,
-                               d["loss"]), t0, max_iterations=budget.max_iterations)
+        objective = model.objective(X, Y, d["loss"])
+        point = logged_minimum(log, "(PD) from the drawn weights", objective, t0,
+                               max_iterations=budget.max_iterations,
+                               fallback=projected_search(model, objective, X, Y, d["loss"],
+                                                         budget))
         scale = relative(point.loss, r_lin)
         evidence.update(risk=point.loss, point=point_evidence(point))
         if not minimum_like(point):

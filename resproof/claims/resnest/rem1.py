@@ -2,7 +2,8 @@
 gives, with its features frozen, a local minimiser of (P_phi); so results about (P_phi)
 transfer to (P).
 
-One trial minimises (P) over every parameter (:func:`resproof.problems.full.minimise_full`)
+One trial minimises (P) over every parameter (from the drawn weights, then fresh draws past
+starts that diverge: :func:`~resproof.claims.resnest._verdicts.full_minimum`)
 for the drawn convex loss and, at the point found, checks second-order optimality of the
 restriction to ``(W_L, W_{L+1})``: its gradient is part of the full one (zero) and its
 Hessian is the principal submatrix of the full Hessian; the margin is
@@ -33,7 +34,7 @@ from ...problems.pphi import PphiHighPrecision, PphiObjective
 from ...profiles import Budget
 from ...results import TrialResult
 from ..base import Claim, Control, SearchLog, decide
-from ._cases import FULL_ACTIVATIONS, NetSpec, a2, base_evidence, build, random_spec
+from ._cases import FULL_ACTIVATIONS, NetSpec, prepare, random_spec
 from ._verdicts import full_minimum, minimise_pphi, minimum_like, point_evidence, usable_margin
 
 #: ``||grad_phi R|| / max(1, R)`` above this is "not critical in phi".
@@ -67,11 +68,10 @@ class Remark1(Claim):
         return self.check(spec, control, budget)
 
     def check(self, spec: NetSpec, control: str | None, budget: Budget) -> TrialResult:
-        case = build(spec)
-        evidence = base_evidence(case)
-        assumptions = [a2(spec.loss)]
-        if not assumptions[0].met:
-            return decide(None, assumptions=assumptions, evidence=evidence)
+        prep = prepare(spec, a3_required=False)
+        if prep.unmet:
+            return prep.unmet
+        case, evidence, assumptions = prep.case, prep.evidence, prep.assumptions
         log = SearchLog()
         if control == "reverse":
             return self._reverse(case, budget, assumptions, log, evidence)

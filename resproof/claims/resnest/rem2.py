@@ -5,7 +5,9 @@ where A4 holds, the best linear prediction from the residual representation ``x_
 
 is non-increasing in ``i = 0..L`` and never worse than from the input, ``r_i <= R_lin``.
 
-One trial minimises (P) for the drawn convex loss (tanh or quadratic activation, see
+One trial minimises (P) (:func:`~resproof.claims.resnest._verdicts.full_minimum`: the drawn
+weights, then fresh draws past starts that diverge) for the drawn convex loss (tanh or
+quadratic activation, see
 :data:`~resproof.claims.resnest._cases.FULL_ACTIVATIONS`), measures A4 at the point
 found and compares every ``r_i`` (:func:`resproof.problems.linear.optimum` on ``x_i``).
 A violation counts only at a confirmed minimum.
@@ -55,12 +57,9 @@ from ._cases import (
     FULL_ACTIVATIONS,
     Case,
     NetSpec,
-    a2,
-    a3,
     a4,
-    base_evidence,
-    build,
     model_for,
+    prepare,
     random_spec,
     random_theta,
     relative,
@@ -130,11 +129,10 @@ class Remark2(Claim):
         return self.check(spec, control, budget)
 
     def check(self, spec: NetSpec, control: str | None, budget: Budget) -> TrialResult:
-        case = build(spec)
-        evidence = base_evidence(case)
-        assumptions = [a2(spec.loss), a3(case.model)]
-        if not all(a.met for a in assumptions):
-            return decide(None, assumptions=assumptions, evidence=evidence)
+        prep = prepare(spec)
+        if prep.unmet:
+            return prep.unmet
+        case, evidence, assumptions = prep.case, prep.evidence, prep.assumptions
         log = SearchLog()
         obj = full_objective(case.model, case.X, case.Y, spec.loss)
         modes = stream_symmetry_modes(case.model)

@@ -34,24 +34,20 @@ from ...profiles import Budget
 from ...results import PointKind, TrialResult
 from ...strategies import A2_LOSSES, ResnestSpec, draw_resnest_spec, resnest_instance
 from ..base import Assumption, Claim, Control, SearchLog, confirmed_minimum, decide
-from .common import (
+from .pphi_certify import certify_curvature, certify_study_gap
+from .pphi_optimum import pa_optimum, point_slack
+from .pphi_search import attains, constructed_saddle, critical_points, minima, polish
+from .pphi_study import (
     FULL_RANK_TOL,
     RANK_TOL,
     Study,
     a2,
     a3,
     a4,
-    attains,
-    certify_curvature,
-    certify_study_gap,
-    constructed_saddle,
-    critical_points,
     eps_tolerance,
-    minima,
-    pa_optimum,
+    instance_evidence,
+    instance_rng,
     point_record,
-    point_slack,
-    polish,
 )
 
 
@@ -89,8 +85,7 @@ class Theorem1(Claim):
 
     def trial_on(self, instance: Instance, budget: Budget, control: str | None = None,
                  loss: str = "squared") -> TrialResult:
-        rng = np.random.default_rng(max(instance.seed, 0))
-        return self.check(instance, loss, control, budget, rng)
+        return self.check(instance, loss, control, budget, instance_rng(instance))
 
     def check(self, inst: Instance, loss: str, control: str | None, budget: Budget,
               rng: np.random.Generator) -> TrialResult:
@@ -101,9 +96,7 @@ class Theorem1(Claim):
         broken = [measured.pop(dropped)] if dropped else []
         assumptions = list(measured.values())
         log = SearchLog()
-        evidence: dict[str, Any] = {"sizes": study.sizes, "activation": inst.model.activation,
-                                    "loss": loss,
-                                    "instance": f"{inst.family}:{inst.size}:{inst.seed}"}
+        evidence = instance_evidence(study, loss)
         if any(not a.met for a in assumptions) or any(a.met for a in broken):
             return decide(None, assumptions=assumptions, broken=broken, evidence=evidence)
         if control == "all-critical-global":

@@ -15,13 +15,38 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ...nn.instances import resnest_tanh
-from ...results import PointKind
-from .common import minimise_pphi
+from ...nn.instances import Instance, resnest_tanh
+from ...problems.augmented import augmented_optimum
+from ...problems.pphi import PphiObjective
+from ...problems.pphi_solve import local_minimum
+from ...results import CriticalPoint, PointKind
+from .pphi_study import Study
+
+
+class PphiSearch(NamedTuple):
+    """A (P_phi) problem, ``min (PA_phi)`` and the local minimum found from the drawn
+    weights (the bench-spec figure-5 sweep, :mod:`.thm1_sweep`)."""
+
+    objective: PphiObjective
+    features: list[np.ndarray]
+    targets: np.ndarray
+    best: float
+    point: CriticalPoint
+
+
+def minimise_pphi(inst: Instance, **options: Any) -> PphiSearch:
+    """Minimise (P_phi) (squared loss) over ``(W_L, W_{L+1})`` from the drawn weights of
+    ``inst``; the ``(M - N_o) K_L`` zero modes of ``W_{L+1} -> W_{L+1} G^{-1}`` are expected."""
+    study = Study.of(inst)
+    point = local_minimum(study.objective, study.drawn_theta(),
+                          symmetry_modes=study.symmetry_modes, **options)
+    return PphiSearch(study.objective, study.features, study.Y,
+                      augmented_optimum(study.features, study.Y), point)
 
 
 def check_seed(seed: int) -> dict[str, Any]:

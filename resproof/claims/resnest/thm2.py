@@ -31,18 +31,18 @@ from ...profiles import Budget
 from ...results import PointKind, TrialResult
 from ...strategies import draw_resnest_spec, resnest_instance
 from ..base import Claim, Control, SearchLog, decide
-from .common import (
+from .pphi_certify import certify_curvature, study_high_precision
+from .pphi_search import constructed_saddle, critical_points
+from .pphi_study import (
     FULL_RANK_TOL,
     RANK_TOL,
     Study,
     a1,
     a3,
     a4,
-    certify_curvature,
-    constructed_saddle,
-    critical_points,
+    instance_evidence,
+    instance_rng,
     point_record,
-    study_high_precision,
 )
 
 
@@ -63,7 +63,7 @@ class Theorem2(Claim):
 
     def trial_on(self, instance: Instance, budget: Budget, control: str | None = None,
                  loss: str = "squared") -> TrialResult:
-        return self.check(instance, control, budget, np.random.default_rng(max(instance.seed, 0)))
+        return self.check(instance, control, budget, instance_rng(instance))
 
     def check(self, inst: Instance, control: str | None, budget: Budget,
               rng: np.random.Generator) -> TrialResult:
@@ -74,8 +74,7 @@ class Theorem2(Claim):
                               res_a1.detail)
         assumptions = [a1(study), res_a1, a3(study), a4(study)]
         log = SearchLog()
-        evidence: dict[str, Any] = {"sizes": study.sizes, "activation": inst.model.activation,
-                                    "instance": f"{inst.family}:{inst.size}:{inst.seed}"}
+        evidence = instance_evidence(study)
         if any(not a.met for a in assumptions):
             return decide(None, assumptions=assumptions, evidence=evidence)
         made = constructed_saddle(residual, log)

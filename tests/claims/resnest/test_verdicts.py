@@ -70,3 +70,31 @@ def test_starts_are_drawn_lazily_and_needed_at_least_one():
     assert drawn == [[1.0]]
     with pytest.raises(ValueError, match="at least one start"):
         minimum_from_starts(SearchLog(), "(toy)", _two_basins(), [], max_iterations=10)
+
+
+def test_a_fallback_from_the_same_start_decides_when_newton_fails():
+    from resproof.claims.resnest._verdicts import logged_minimum
+
+    obj = _two_basins()
+    log = SearchLog()
+    # from -1 the first search runs off (diverging); the fallback is asked and decides
+    point = logged_minimum(log, "(toy)", obj, np.array([-1.0]), max_iterations=200,
+                           divergence=10.0, fallback=lambda t0: minimum_from_starts(
+                               SearchLog(), "(inner)", obj, [np.array([1.0])],
+                               max_iterations=200))
+    assert point.converged
+    assert [r["needed"] for r in log.records] == [False, True]
+    assert log.records[-1]["search"].endswith("(output layer projected)")
+
+
+def test_a_diverged_start_whose_fallback_fails_stays_diverged():
+    from resproof.claims.resnest._verdicts import logged_minimum
+
+    obj = _two_basins()
+    log = SearchLog()
+    point = logged_minimum(log, "(toy)", obj, np.array([-1.0]), max_iterations=200,
+                           divergence=10.0, fallback=lambda t0: minimum_from_starts(
+                               SearchLog(), "(inner)", obj, [np.array([-3.0])],
+                               max_iterations=200, divergence=2.0))
+    assert point.stop_reason is StopReason.DIVERGING
+    assert [r["needed"] for r in log.records] == [True, False]
