@@ -89,3 +89,19 @@ def _axpy(y, a, x):
     for n in range(y.shape[0]):
         for m in range(y.shape[1]):
             y[n, m] += a * x[n, m]
+
+
+@njit(cache=True)
+def _copy(dst, src):
+    """``dst[...] = src`` elementwise over equal-shape 2-D arrays (a slice assignment
+    compiles numba's shape-error formatting, seconds of a first run)."""
+    for n in range(dst.shape[0]):
+        for m in range(dst.shape[1]):
+            dst[n, m] = src[n, m]
+
+
+@njit(cache=True)
+def _copy_row(dst, src):
+    """``dst[:] = src`` elementwise over equal-length 1-D arrays (see :func:`_copy`)."""
+    for n in range(dst.shape[0]):
+        dst[n] = src[n]

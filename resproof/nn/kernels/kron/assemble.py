@@ -71,7 +71,7 @@ def _schedule(nd, nb, cu, T):
         for B in range(A + 1):
             rA, cA, rB, cB = nb[A], cu[A], nb[B], cu[B]
             cost[p] = rA * rB * (cA * cB + nd[A, _RHO]) * (2.0 if B < A else 1.0)
-            pairs[p] = (A, B)
+            pairs[p, 0], pairs[p, 1] = A, B
             p += 1
     order = np.argsort(-cost, kind="mergesort")
     load = np.zeros(T)
@@ -88,7 +88,8 @@ def _schedule(nd, nb, cu, T):
     out = np.empty_like(pairs)
     fill = starts[:T].copy()
     for p in order:
-        out[fill[owner[p]]] = pairs[p]
+        # element copies, not row assignments: those compile numba's shape-error formatting
+        out[fill[owner[p]], 0], out[fill[owner[p]], 1] = pairs[p, 0], pairs[p, 1]
         fill[owner[p]] += 1
     return out, starts
 

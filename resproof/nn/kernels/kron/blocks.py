@@ -17,7 +17,7 @@ from __future__ import annotations
 from numba import njit
 
 from ..blas import gemm
-from ..buffers import NO, YES, ZERO, _block, _mat, _take
+from ..buffers import NO, YES, ZERO, _block, _copy, _copy_row, _mat, _take
 from .rows import _C, _CJ, _D0, _J0, _JS, _KO, _Q0, _R, _U0
 from .stores import _axpy_row, _dot_rows
 
@@ -33,7 +33,7 @@ def _curvature_block(out, GE, eix, Fs, CFs, fo, rhoD, xa, xb, diag):
             da, db = xa[i], xb[j]
             if GE.shape[0] > 0:
                 hi, lo = max(eix[da], eix[db]), min(eix[da], eix[db])
-                out[p] = GE[hi * (hi + 1) // 2 + lo]
+                _copy_row(out[p], GE[hi * (hi + 1) // 2 + lo])
             else:
                 n0 = 0
                 for h in range(len(Fs)):
@@ -151,7 +151,7 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T
         if redA:
             dlA, pos = _take(S, pos, (bA, Nc))
             for x in range(bA):
-                dlA[x] = dl[bas[A, x]]
+                _copy_row(dlA[x], dl[bas[A, x]])
         uBr = UT[uB:uB + cB]
         if B == A - 1 and A % 2 == 0:
             # A = w_i, B = z_i: du_A[c]/deps_B[r'] = s'[c] if c == r'
@@ -211,8 +211,8 @@ def _pair(th, lay, skip, A, B, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T
             n0 = 0
             for J in Js:
                 for c in range(cj):
-                    JT[c * rB:(c + 1) * rB, n0:n0 + J.shape[1]] = \
-                        J[j0 + c * js + dB:j0 + c * js + dB + rB]
+                    _copy(JT[c * rB:(c + 1) * rB, n0:n0 + J.shape[1]],
+                          J[j0 + c * js + dB:j0 + c * js + dB + rB])
                 n0 += J.shape[1]
             T2, pos = _take(S, pos, (bA * cB, cj * rB))
             gemm(Dt, NO, JT, YES, T2, 0.0, scr)

@@ -151,7 +151,10 @@ def _bases(th, lay, nd, skip):
     CM = np.zeros(co[nn])
     if co[2] > co[1]:
         C = CM[co[1]:co[2]].reshape((M + 1, N_in + 1))
-        C[:M, :N_in] = _mat(th, lay[4], M, N_in)
+        W0 = _mat(th, lay[4], M, N_in)
+        for r in range(M):
+            for c in range(N_in):
+                C[r, c] = W0[r, c]
         C[M, N_in] = 1.0
     # the node rows in some basis: the rows of the nodes that are their own basis
     eix = np.full(D, -1, dtype=np.int64)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from numba import njit
 
 from ..blas import gemm
-from ..buffers import NO, ZERO, _block, _bv, _mat, _take
+from ..buffers import NO, ZERO, _block, _bv, _copy_row, _mat, _take
 from .rows import _D0, _J0, _JS, _U0
 
 
@@ -171,7 +171,7 @@ def _copy_live(f, t, eix, d0):
     """``f[d] = t[d]`` for the rows ``d`` of ``t`` with ``eix[d0 + d] >= 0``."""
     for d in range(t.shape[0]):
         if eix[d0 + d] >= 0:
-            f[d] = t[d]
+            _copy_row(f[d], t[d])
 
 
 @njit(cache=True)
