@@ -94,7 +94,54 @@ def _schedule(nd, nb, cu, T):
     return out, starts
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True)
+def _half(h, th, lay, nd, fo, skip, X, st, n0, Nc, ins, nU, parts, rhoD, eix, eD, nG):
+    """Half ``h`` of the chunk's samples: its inputs, Jacobians and (if ``nG``) ``G_n``."""
+    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
+    UT, dl, s1T, cT, GE = ins
+    N_in = lay[0]
+    half = (Nc + 1) // 2
+    a, b = (0, half) if h == 0 else (half, Nc)
+    F, CF, J, T = parts[h]
+    _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT)
+    _transpose(UT[nU:nU + N_in], X, n0, a, b)
+    UT[nU + N_in, a:b] = 1.0
+    if b > a:
+        _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, eix, new_scratch())
+        if nG > 0:
+            _curvature(GE, F, CF, fo, rhoD, eD, a, b)
+
+
+# The parallel loops are thin wrappers over compiled bodies (prange's unsigned index converted):
+# parfor lowering costs in proportion to the loop body it inlines, seconds of a first run.
+@njit(cache=True, parallel=True)
+def _halves(th, lay, nd, fo, skip, X, st, n0, Nc, UT, dl, s1T, cT, GE, nU, F0, CF0, J0, T0, F1,
+            CF1, J1, T1, rhoD, eix, eD, nG):
+    for h in prange(2):
+        _half(np.int64(h), th, lay, nd, fo, skip, X, st, n0, Nc, (UT, dl, s1T, cT, GE), nU,
+              ((F0, CF0, J0, T0), (F1, CF1, J1, T1)), rhoD, eix, eD, nG)
+
+
+@njit(cache=True)
+def _bin(b, th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T, H,
+         first, last, W, base, per, blk):
+    """The node pairs of bin ``b``, in its order, on its own part of ``W``."""
+    S = W[base + b * per:base + (b + 1) * per]
+    scr = new_scratch()
+    for p in range(starts[b], starts[b + 1]):
+        _pair(th, lay, skip, pairs[p, 0], pairs[p, 1], nd, bases, pidx, GE, fo, Fs, CFs, Js, UT,
+              dl, s1T, H, first, last, S, blk, scr)
+
+
+@njit(cache=True, parallel=True)
+def _bins(th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, F0, F1, CF0, CF1, J0, J1, UT, dl,
+          s1T, H, first, last, W, base, per, blk):
+    for b in prange(BINS):
+        _bin(np.int64(b), th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, (F0, F1),
+             (CF0, CF1), (J0, J1), UT, dl, s1T, H, first, last, W, base, per, blk)
+
+
+@njit(cache=True, error_model="numpy")
 def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
     """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
 
@@ -144,6 +191,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
     if W.size < base + BINS * per:
         W = np.empty(base + BINS * per)
     H = np.empty((th.size, th.size))
+    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
     for n0 in range(0, N, chunk):
         Nc = min(N, n0 + chunk) - n0
         UT, pos = _take(W, ZERO, (nU + N_in + 1, Nc))
@@ -154,23 +202,9 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
         half = (Nc + 1) // 2
         F0, CF0, J0, T0, pos = _part_stores(W, pos, fo[-1], nJ, tmax, half)
         F1, CF1, J1, T1, pos = _part_stores(W, pos, fo[-1], nJ, tmax, Nc - half)
-        for h in prange(2):
-            a, b = (0, half) if h == 0 else (half, Nc)
-            F, CF, J, T = (F0, CF0, J0, T0) if h == 0 else (F1, CF1, J1, T1)
-            _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT)
-            _transpose(UT[nU:nU + N_in], X, n0, a, b)
-            UT[nU + N_in, a:b] = 1.0
-            if b > a:
-                _jacobians(th, lay, nd, fo, skip, Hl, n0, a, b, s1T, cT, F, CF, J, T, bases[9],
-                           new_scratch())
-                if nG > 0:
-                    _curvature(GE, F, CF, fo, bases[4], bases[10], a, b)
-        Fs, CFs, Js = (F0, F1), (CF0, CF1), (J0, J1)
+        _halves(th, lay, nd, fo, skip, X, st, n0, Nc, UT, dl, s1T, cT, GE, nU, F0, CF0, J0, T0,
+                F1, CF1, J1, T1, bases[4], bases[9], bases[10], nG)
         first, last = n0 == 0, n0 + chunk >= N
-        for b in prange(BINS):
-            S = W[base + b * per:base + (b + 1) * per]
-            scr = new_scratch()
-            for p in range(starts[b], starts[b + 1]):
-                _pair(th, lay, skip, pairs[p, 0], pairs[p, 1], nd, bases, pidx, GE, fo, Fs, CFs,
-                      Js, UT, dl, s1T, H, first, last, S, rc * rc, scr)
+        _bins(th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, F0, F1, CF0, CF1, J0, J1,
+              UT, dl, s1T, H, first, last, W, base, per, rc * rc)
     return H, W
