@@ -195,7 +195,7 @@ def _orthonormal_block(basis: _BlockBasis, R: np.ndarray,
     """The rows of ``R`` made orthonormal and orthogonal to ``Q[:n]``, and how many of
     them were replaced by random vectors because they cancelled."""
     n = basis.n
-    before: np.ndarray = np.linalg.norm(R, axis=1)
+    before = np.linalg.norm(R, axis=1)
     basis.project_out(R, n)
     fresh = 0
     for i in range(R.shape[0]):
@@ -209,10 +209,10 @@ def _orthonormal_block(basis: _BlockBasis, R: np.ndarray,
                 R[i] = r / norm
                 break
             fresh += 1
-            v = rng.standard_normal(R.shape[1])
+            v = rng.standard_normal((1, R.shape[1]))
             before[i] = np.linalg.norm(v)
-            basis.project_out(v[None, :], n)
-            R[i] = v
+            basis.project_out(v, n)
+            R[i] = v[0]
         else:  # pragma: no cover  (8 random vectors all in span Q: P is exhausted)
             raise FloatingPointError("block Lanczos: no vector orthogonal to the basis")
     return R, fresh
