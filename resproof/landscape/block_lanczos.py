@@ -186,34 +186,54 @@ def block_lanczos(matvec: BlockMatvec, X0: np.ndarray, which: str, k: int, tol: 
             if n + width > capacity:
                 _thick_restart(basis, which, k)
                 restarts += 1
-            nxt, fresh = _orthonormal_block(basis, R, rng)
+            nxt, fresh = _orthonormal_block(basis, R, rng, np.linalg.norm(W[:width], axis=1))
             replaced += fresh
 
 
-def _orthonormal_block(basis: _BlockBasis, R: np.ndarray,
-                       rng: np.random.Generator) -> tuple[np.ndarray, int]:
+def _orthonormal_block(basis: _BlockBasis, R: np.ndarray, rng: np.random.Generator,
+                       before: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """The rows of ``R`` made orthonormal and orthogonal to ``Q[:n]``, and how many of
-    them were replaced by random vectors because they cancelled."""
+    them were replaced by random vectors because they cancelled: fell below
+    :data:`_CANCEL` times ``before`` (their norms before any projection; default
+    ``R``'s own).
+
+    Two block passes over ``Q`` (one product each); a row that the second pass still
+    shortened, or that the rows before it in the block shortened, is projected again
+    against ``Q`` and those rows until a pass leaves it (Daniel-Gragg-Kaufman-Stewart):
+    a row that cancelled by ``r`` is orthogonal only to ``eps / r`` after a pass that
+    shortened it."""
     n = basis.n
-    before = np.linalg.norm(R, axis=1)
-    basis.project_out(R, n)
+    Q = basis.Q[:n]
+    before = np.linalg.norm(R, axis=1) if before is None else before.copy()
+    R -= (R @ Q.T) @ Q
+    first = np.linalg.norm(R, axis=1)
+    R -= (R @ Q.T) @ Q
+    settled = np.linalg.norm(R, axis=1) > 0.5 * first
     fresh = 0
     for i in range(R.shape[0]):
+        v, ok = R[i], bool(settled[i])
         for _ in range(8):
-            r = R[i]
             if i:
+                norm = math.sqrt(v @ v)
                 for _ in range(2):
-                    r -= (R[:i] @ r) @ R[:i]
-            norm = math.sqrt(r @ r)
+                    v -= (R[:i] @ v) @ R[:i]
+                ok = ok and math.sqrt(v @ v) > 0.5 * norm
+            for _ in range(5):
+                if ok:
+                    break
+                norm = math.sqrt(v @ v)
+                v -= (Q @ v) @ Q
+                if i:
+                    v -= (R[:i] @ v) @ R[:i]
+                ok = math.sqrt(v @ v) > 0.5 * norm
+            norm = math.sqrt(v @ v)
             if norm > _CANCEL * max(before[i], 1e-300):
-                R[i] = r / norm
+                R[i] = v / norm
                 break
             fresh += 1
-            v = rng.standard_normal((1, R.shape[1]))
-            before[i] = np.linalg.norm(v)
-            basis.project_out(v, n)
-            R[i] = v[0]
-        else:  # pragma: no cover  (8 random vectors all in span Q: P is exhausted)
+            v = rng.standard_normal(R.shape[1])
+            before[i], ok = math.sqrt(v @ v), False
+        else:  # pragma: no cover  (8 random vectors all in the span: P is exhausted)
             raise FloatingPointError("block Lanczos: no vector orthogonal to the basis")
     return R, fresh
 

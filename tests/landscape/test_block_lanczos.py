@@ -84,6 +84,16 @@ def test_repeated_eigenvalue_beyond_the_block_size_is_found():
     np.testing.assert_allclose(out.values, [-1.0, -1.0, -1.0], atol=1e-9)
 
 
+def test_breakdown_replaces_cancelled_columns():
+    """Three distinct eigenvalues: a block of 2 spans an invariant space of dimension 6,
+    then its columns cancel; random replacements find the third copy of -2."""
+    H = with_spectrum(np.repeat([-2.0, 1.0, 3.0], [3, 50, 47]), 4)
+    out = run(H, "SA", 3, 2)
+    assert out.replaced > 0
+    np.testing.assert_allclose(out.values, [-2.0, -2.0, -2.0], atol=1e-9)
+    assert np.all(out.residuals <= 1e-9)
+
+
 def test_deterministic_from_the_seed():
     _, H = CASES[0]
     a, b = run(H, seed=5), run(H, seed=5)
