@@ -231,7 +231,7 @@ def _orthonormal_block(basis: _BlockBasis, R: np.ndarray, rng: np.random.Generat
                 R[i] = v / norm
                 break
             fresh += 1
-            v = rng.standard_normal(R.shape[1])
+            v = np.asarray(rng.standard_normal(R.shape[1]), dtype=np.float64)
             before[i], ok = math.sqrt(v @ v), False
         else:  # pragma: no cover  (8 random vectors all in the span: P is exhausted)
             raise FloatingPointError("block Lanczos: no vector orthogonal to the basis")
