@@ -332,17 +332,29 @@ def _hvp_block(th, lay, X, skip, V, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W, t
     return out, W
 
 
+#: Most vectors per pass: a larger block is applied in slices of this many rows (the work
+#: buffer holds ``2 b P`` numbers per chunk; beyond ``b = 8`` the products gain little).
+MAX_BLOCK = 16
+
+
 def hvp_block(th, lay, X, Y, acode, ap, lcode, lp, skip, V):
     """``H(theta) v_j`` for every row ``v_j`` of ``V`` (``b x P``), as the rows of a
-    ``b x P`` array: one tangent pass for all ``b`` over the (remembered, see
-    :func:`resproof.nn.kernels.drivers._states`) forward and adjoint states."""
+    ``b x P`` array: one tangent pass for all ``b`` (at most :data:`MAX_BLOCK` at a
+    time) over the (remembered, see :func:`resproof.nn.kernels.drivers._states`)
+    forward and adjoint states."""
     V = np.ascontiguousarray(V, dtype=np.float64)
     if V.ndim != 2 or V.shape[1] != th.size:
         raise ValueError(f"hvp_block: V must be (b, {th.size}), got {V.shape}")
     if V.shape[0] == 0:
         return np.empty((0, th.size))
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
-    out, _LOCAL.blk = one_thread(_with_threads, th, lay, X, skip, V, *st, _work("blk"))
+    if V.shape[0] <= MAX_BLOCK:
+        out, _LOCAL.blk = one_thread(_with_threads, th, lay, X, skip, V, *st, _work("blk"))
+        return out
+    out = np.empty_like(V)
+    for lo in range(0, V.shape[0], MAX_BLOCK):
+        out[lo:lo + MAX_BLOCK], _LOCAL.blk = one_thread(
+            _with_threads, th, lay, X, skip, V[lo:lo + MAX_BLOCK], *st, _work("blk"))
     return out
 
 

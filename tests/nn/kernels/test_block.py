@@ -140,6 +140,15 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch):
     assert np.array_equal(model.objective(X, Y).hvp_block(theta, V), runs[0])
 
 
+def test_blocks_beyond_the_largest_pass_are_applied_in_slices():
+    from resproof.nn.kernels.block import MAX_BLOCK
+
+    model, X, Y, theta = problem(*CASES[1])
+    obj = model.objective(X, Y, "logistic")
+    V = np.random.default_rng(11).standard_normal((2 * MAX_BLOCK + 3, theta.size))
+    assert_rows_match(obj.hvp_block(theta, V), single_rows(obj, theta, V))
+
+
 def test_bench_instance_rows():
     from resproof.nn.instances import resnest_tanh
 
