@@ -175,6 +175,15 @@ def test_auto_uses_the_block_method_only_when_switched_on(monkeypatch):
     assert got.residuals[0] <= 1e-6 * abs(got.value)
 
 
+def test_block_size_is_capped_at_the_dimension():
+    H = np.diag([3.0, -1.0])
+    for method in ("auto", "lanczos", "block"):
+        got = spectrum.smallest_eigenvalue(quadratic(H), np.zeros(2), method=method)
+        assert got.value == pytest.approx(-1.0)
+    with pytest.raises(InvalidInput):
+        spectrum.smallest_eigenvalue(quadratic(H), np.zeros(2), block_size=0)
+
+
 # -- the objective helpers ---------------------------------------------------------------
 
 
