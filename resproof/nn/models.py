@@ -91,6 +91,10 @@ class LinearObjective:
     def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(t) @ v
 
+    def hvp_block(self, t: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``H v_j`` for every row of ``V``, from one Hessian."""
+        return np.asarray(V, dtype=np.float64) @ self.hessian(t).T
+
 
 class _Embedded:
     """A model realised as a ResNEst with some parameters pinned (same kernels, exact
