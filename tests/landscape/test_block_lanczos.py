@@ -143,6 +143,28 @@ def test_network_hessian_smallest_eigenvalue(b):
     assert abs(got.value - old.value) <= got.residuals[0] + old.residuals[0]
 
 
+@pytest.mark.parametrize(("activation", "loss", "seed"), [("tanh", "squared", 1),
+                                                         ("softplus", "logistic", 2),
+                                                         ("square", "pseudo_huber", 3)])
+def test_small_network_hessians(activation, loss, seed):
+    from resproof.nn.models import ResNEst
+
+    rng = np.random.default_rng(seed)
+    model = ResNEst.build(3, 5, 2, (3, 4), activation=activation)
+    X = rng.standard_normal((25, 3))
+    Y = rng.choice([-1.0, 1.0], (25, 2)) if loss == "logistic" else rng.standard_normal((25, 2))
+    obj = model.objective(X, Y, loss)
+    theta = rng.standard_normal(model.n_params)
+    w = np.linalg.eigvalsh(spectrum.symmetric_hessian(obj, theta))
+    assert w[0] < 0
+    for b in (2, 3):
+        got = spectrum.extreme_eigenvalues(obj, theta, "SA", k=2, method="block", tol=1e-10,
+                                           block_size=b)
+        np.testing.assert_allclose(got.values, w[:2], rtol=0, atol=1e-9 * np.abs(w).max())
+        old = spectrum.smallest_eigenvalue(obj, theta, method="lanczos", tol=1e-10)
+        assert got.value == pytest.approx(old.value, abs=1e-9 * np.abs(w).max())
+
+
 def test_network_several_smallest_eigenvalues():
     obj, theta = network()
     w = np.linalg.eigvalsh(spectrum.symmetric_hessian(obj, theta))
