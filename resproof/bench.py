@@ -9,6 +9,7 @@ printed beside them so a run is also a cross-check against the peers
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -70,13 +71,14 @@ def run_bench(size: str = "S") -> dict[str, Any]:
     timings["lambda_min"], ritz = timed(
         lambda: extreme_eigenvalues(obj, theta, "SA", tol=LANCZOS_TOL, method="lanczos"),
         min_reps=3, min_time=0.2)
+    block = block_figures(obj, theta)
     result: dict[str, Any] = {
         "size": size, "P": int(theta.size), "seed": 0, "loss": float(loss),
         "grad_norm": float(np.linalg.norm(grad)),
         "lambda_min": lam_dense if lam_dense is not None else float(ritz.values[0]),
         "lambda_min_lanczos": float(ritz.values[0]),
         "lanczos_residual": float(ritz.residuals[0]),
-        "timings_ms": timings, "compile_s": compile_s, "thm1": None,
+        "timings_ms": timings, "block": block, "compile_s": compile_s, "thm1": None,
         "threads": _threads(),
         "blas": blas_info(),
     }
@@ -85,6 +87,56 @@ def run_bench(size: str = "S") -> dict[str, Any]:
 
         result["thm1"] = sweep(range(20))
     return result
+
+
+#: Block sizes of the ``hvp_block`` figures and of the block Lanczos ``lambda_min``.
+BLOCK_SIZES = (1, 4, 8)
+LAMBDA_BLOCK_SIZES = (2, 4)
+
+
+def block_figures(obj: Any, theta: np.ndarray, rounds: int = 3) -> dict[str, Any]:
+    """Block products against single HVPs, measured in the same run: per round, one
+    HVP then ``hvp_block`` for each of :data:`BLOCK_SIZES` (median wall time each), so
+    every ratio compares timings of the same minute; the ratio reported is the median
+    over rounds of (block time / b) / HVP time.  Then ``lambda_min`` by single-vector
+    Lanczos and by block Lanczos (:data:`LAMBDA_BLOCK_SIZES`), with products and the
+    true residual ``||H y - theta y||`` recomputed here with one more HVP."""
+    from .landscape.spectrum import extreme_eigenvalues
+
+    rng = np.random.default_rng(2)
+    V = rng.standard_normal((max(BLOCK_SIZES), theta.size))
+    for b in BLOCK_SIZES:
+        obj.hvp_block(theta, V[:b])
+    single: list[float] = []
+    per_vector: dict[int, list[float]] = {b: [] for b in BLOCK_SIZES}
+    for _ in range(rounds):
+        single.append(timed(lambda: obj.hvp(theta, V[0]), warm=False, min_time=0.2)[0])
+        for b in BLOCK_SIZES:
+            ms = timed(functools.partial(obj.hvp_block, theta, V[:b]), warm=False,
+                       min_time=0.2)[0]
+            per_vector[b].append(ms / b)
+    out: dict[str, Any] = {
+        "hvp_ms": statistics.median(single),
+        "hvp_block_per_vector_ms": {str(b): statistics.median(t) for b, t in per_vector.items()},
+        "hvp_block_ratio": {str(b): statistics.median(t / s for t, s in zip(ts, single,
+                                                                            strict=True))
+                            for b, ts in per_vector.items()},
+        "lambda_min": {},
+    }
+    runs = [("lanczos", 1)] + [("block", b) for b in LAMBDA_BLOCK_SIZES]
+    for method, b in runs:
+        def solve(method: str = method, b: int = b) -> Any:
+            return extreme_eigenvalues(obj, theta, "SA", tol=LANCZOS_TOL, method=method,
+                                       block_size=b)
+
+        ms, ritz = timed(solve, min_reps=2, min_time=0.0)
+        y = ritz.vectors[:, 0]
+        out["lambda_min"][method if method == "lanczos" else f"block{b}"] = {
+            "value": float(ritz.values[0]), "matvecs": int(ritz.matvecs), "ms": ms,
+            "residual": float(ritz.residuals[0]),
+            "true_residual": float(np.linalg.norm(obj.hvp(theta, y) - ritz.values[0] * y)),
+        }
+    return out
 
 
 def _threads() -> dict[str, Any]:
@@ -134,6 +186,14 @@ def format_bench(result: dict[str, Any]) -> str:
              "  median wall time, ms:"]
     for name, value in result["timings_ms"].items():
         lines.append(f"    {name:<11} " + ("-" if value is None else f"{value:.4g}"))
+    block = result.get("block")
+    if block:
+        lines.append(f"  hvp_block   per vector / HVP ({block['hvp_ms']:.4g} ms, same rounds): "
+                     + ", ".join(f"b={b} {ms:.4g} ms ({block['hvp_block_ratio'][b]:.2f})"
+                                 for b, ms in block["hvp_block_per_vector_ms"].items()))
+        for name, lam in block["lambda_min"].items():
+            lines.append(f"  lambda_min  {name:<8} {lam['value']:.15g}: {lam['matvecs']} products,"
+                         f" {lam['ms']:.4g} ms, true residual {lam['true_residual']:.1e}")
     thm1 = result.get("thm1")
     if thm1:
         lines.append(f"  Theorem 1 on seeds {thm1['seeds'][0]}..{thm1['seeds'][-1]}: "

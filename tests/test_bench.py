@@ -28,3 +28,19 @@ def test_blas_info_names_the_kernel_and_the_overrides(monkeypatch):
     assert info, "threadpoolctl sees no BLAS"
     assert all(b["kernel"] and b["api"] for b in info)
     assert all(b["overrides"] == {"OPENBLAS_CORETYPE": "Prescott"} for b in info)
+
+
+def test_block_figures_compare_in_the_same_run():
+    from resproof.bench import BLOCK_SIZES, LAMBDA_BLOCK_SIZES, block_figures
+    from resproof.nn.instances import resnest_tanh
+
+    inst = resnest_tanh("S", 0)
+    out = block_figures(inst.objective(), inst.theta, rounds=1)
+    assert set(out["hvp_block_ratio"]) == {str(b) for b in BLOCK_SIZES}
+    assert all(r > 0 for r in out["hvp_block_ratio"].values())
+    lams = out["lambda_min"]
+    assert set(lams) == {"lanczos", *(f"block{b}" for b in LAMBDA_BLOCK_SIZES)}
+    for lam in lams.values():
+        assert lam["value"] == pytest.approx(-1.92500501406685, rel=1e-6)
+        assert lam["true_residual"] <= 1e-6 * abs(lam["value"])
+        assert lam["true_residual"] == pytest.approx(lam["residual"], rel=1e-6)

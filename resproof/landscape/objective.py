@@ -12,7 +12,10 @@ Besides the protocol this module offers three adapters:
 * :func:`counted` counts evaluations (for budgets, tests and benchmarks).
 
 An objective may also define ``loss_grad(theta) -> (float, ndarray)`` when the
-two share a forward pass; :func:`loss_and_grad` uses it if present.
+two share a forward pass; :func:`loss_and_grad` uses it if present.  Likewise
+``hvp_block(theta, V) -> (b, P)``, the Hessian applied to every row of ``V``
+(``b x P``) in one pass: :func:`hvp_block` uses it if present and stacks single
+HVPs otherwise, so block methods work with every objective.
 """
 
 from __future__ import annotations
@@ -69,6 +72,29 @@ def loss_and_grad(objective: Objective, theta: np.ndarray) -> tuple[float, np.nd
         f, g = fused(theta)
         return float(f), g
     return float(objective.loss(theta)), objective.grad(theta)
+
+
+def hvp_block(objective: Objective, theta: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``H v_j`` for every row ``v_j`` of ``V`` (``b x P``), as the rows of a ``b x P``
+    array: the objective's own ``hvp_block`` when it has one, else ``b`` single HVPs."""
+    V = np.asarray(V, dtype=np.float64)
+    if V.ndim != 2 or V.shape[1] != objective.n_params:
+        raise InvalidInput("V", f"shape (b, {objective.n_params}), one vector per row",
+                           V.shape)
+    own = getattr(objective, "hvp_block", None)
+    if own is not None:
+        return np.asarray(own(theta, V), dtype=np.float64)
+    if V.shape[0] == 0:
+        return np.empty((0, objective.n_params))
+    return np.stack([np.asarray(objective.hvp(theta, v), dtype=np.float64) for v in V])
+
+
+def has_block_hvp(objective: Objective) -> bool:
+    """Whether ``objective`` applies the Hessian to a block natively (its own
+    ``hvp_block``, through any :class:`Restricted` / :class:`CountedObjective` wrappers)."""
+    while isinstance(objective, (Restricted, CountedObjective)):
+        objective = objective.objective
+    return getattr(objective, "hvp_block", None) is not None
 
 
 def symmetry_modes_at(objective: Objective, theta: np.ndarray, given: int | None = None) -> int:
@@ -215,6 +241,12 @@ class Restricted:
         full[self.indices] = u
         return self.objective.hvp(self.embed(z), full)[self.indices]
 
+    def hvp_block(self, z: np.ndarray, U: np.ndarray) -> np.ndarray:
+        """``(H_f embed(u_j))[I]`` for every row ``u_j`` of ``U``, one block product of ``f``."""
+        full = np.zeros((U.shape[0], self.objective.n_params))
+        full[:, self.indices] = U
+        return hvp_block(self.objective, self.embed(z), full)[:, self.indices]
+
     def hessian(self, z: np.ndarray) -> np.ndarray:
         H = self.objective.hessian(self.embed(z))
         return H[np.ix_(self.indices, self.indices)]
@@ -226,8 +258,11 @@ class Counts:
 
     loss: int = 0
     grad: int = 0
+    #: Hessian-vector products: a block of ``b`` vectors counts ``b``.
     hvp: int = 0
     hessian: int = 0
+    #: Calls of ``hvp_block`` (each also counted in :attr:`hvp`, once per vector).
+    hvp_blocks: int = 0
 
 
 class CountedObjective:
@@ -254,6 +289,11 @@ class CountedObjective:
     def hvp(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
         self.counts.hvp += 1
         return self.objective.hvp(theta, v)
+
+    def hvp_block(self, theta: np.ndarray, V: np.ndarray) -> np.ndarray:
+        self.counts.hvp += int(np.shape(V)[0])
+        self.counts.hvp_blocks += 1
+        return hvp_block(self.objective, theta, V)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         self.counts.hessian += 1

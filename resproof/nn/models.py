@@ -91,6 +91,10 @@ class LinearObjective:
     def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(t) @ v
 
+    def hvp_block(self, t: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``H v_j`` for every row of ``V``, from one Hessian."""
+        return np.asarray(V, dtype=np.float64) @ self.hessian(t).T
+
 
 class _Embedded:
     """A model realised as a ResNEst with some parameters pinned (same kernels, exact
@@ -357,7 +361,8 @@ class YunTwoLayerResNet(_Embedded):
 
 class HvpHessian:
     """An objective whose dense Hessian is ``[H e_1, ..., H e_P]`` (symmetrised) from its
-    HVPs; ``loss``, ``loss_grad``, ``grad`` and ``hvp`` are the wrapped objective's."""
+    HVPs; ``loss``, ``loss_grad``, ``grad``, ``hvp`` and ``hvp_block`` are the wrapped
+    objective's."""
 
     def __init__(self, inner: NetworkObjective):
         self.inner = inner
@@ -374,6 +379,9 @@ class HvpHessian:
 
     def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.inner.hvp(t, v)
+
+    def hvp_block(self, t: np.ndarray, V: np.ndarray) -> np.ndarray:
+        return self.inner.hvp_block(t, V)
 
     def hessian(self, t: np.ndarray) -> np.ndarray:
         eye = np.eye(self.n_params)

@@ -110,7 +110,7 @@ class ResNEst:
 
 
 class NetworkObjective:
-    """``loss / grad / hvp / hessian`` of a network risk on a flat vector.
+    """``loss / grad / hvp / hvp_block / hessian`` of a network risk on a flat vector.
 
     On a subset the vector holds only the subset's coordinates; the rest stay at
     the ``theta`` the objective was made with.
@@ -167,6 +167,20 @@ class NetworkObjective:
             w[self.indices] = v
             return kernels.hvp(self.full(t), *self._args, w)[self.indices]
         return kernels.hvp(self.full(t), *self._args, np.ascontiguousarray(v, dtype=np.float64))
+
+    def hvp_block(self, t: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``H v_j`` for every row ``v_j`` of ``V`` (``b x n_params``), as rows: one pass
+        for the whole block (:func:`resproof.nn.kernels.hvp_block`), each row equal to
+        :meth:`hvp` of that row up to the order of its sums."""
+        V = np.asarray(V, dtype=np.float64)
+        if V.ndim != 2 or V.shape[1] != self.n_params:
+            raise InvalidInput("V", f"shape (b, {self.n_params}), one vector per row",
+                               f"shape {V.shape}")
+        if self._restricted:
+            W = np.zeros((V.shape[0], self._base.size))
+            W[:, self.indices] = V
+            return kernels.hvp_block(self.full(t), *self._args, W)[:, self.indices]
+        return kernels.hvp_block(self.full(t), *self._args, np.ascontiguousarray(V))
 
     def hessian(self, t: np.ndarray) -> np.ndarray:
         H = kernels.hessian(self.full(t), *self._args, self.chunk)

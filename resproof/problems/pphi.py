@@ -142,6 +142,10 @@ class PphiObjective:
     def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(t) @ v
 
+    def hvp_block(self, t: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``H v_j`` for every row of ``V``, from one Hessian."""
+        return np.asarray(V, dtype=np.float64) @ self.hessian(t).T
+
     def symmetry_modes(self, t: np.ndarray) -> int:
         """``(M - rank W_{L+1}) K``: the flat directions ``W_L + q r^T`` with
         ``W_{L+1} q = 0`` (the prediction ``W_{L+1} (x_{L-1} + W_L v_L)`` does not move)."""

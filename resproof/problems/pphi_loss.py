@@ -95,5 +95,9 @@ class PphiLossObjective:
     def hvp(self, t: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(t) @ v
 
+    def hvp_block(self, t: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``H v_j`` for every row of ``V``, from one Hessian."""
+        return np.asarray(V, dtype=np.float64) @ self.hessian(t).T
+
     def residual_risk(self, t: np.ndarray) -> float:
         return self.loss(t)

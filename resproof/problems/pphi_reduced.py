@@ -169,6 +169,10 @@ class ReducedPphi:
     def hvp(self, w: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(w) @ v
 
+    def hvp_block(self, w: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``H v_j`` for every row of ``V``, from one Hessian."""
+        return np.asarray(V, dtype=np.float64) @ self.hessian(w).T
+
     def symmetry_modes(self, w: np.ndarray) -> int:
         """``W_L -> W_L + n k^T`` with ``W_{L+1} n`` prediction-neutral (``0``, or a multiple
         of ``1`` for softmax cross-entropy): ``(M - r) K``, ``r`` that rank."""
