@@ -185,6 +185,10 @@ def _verify(args: argparse.Namespace) -> int:
     for claim_id, control in plan:  # validate everything before the first (slow) run
         get(claim_id).validate(control, args.trials, args.seed, budget)
     instance = None if args.instance is None else parse_instance(args.instance)
+    if any(not claim_id.startswith("kreinovich.") for claim_id, _ in plan):
+        from . import warmup
+
+        warmup.start()
     if _sweeping(args):
         if instance is not None:
             raise InvalidInput("--instance", "no --instance with --out/--resume/--workers/"

@@ -34,6 +34,22 @@ def test_hessian_is_bitwise_the_same_on_one_and_on_all_threads():
     assert np.array_equal(one, all_)
 
 
+@pytest.mark.parametrize(("size", "chunk"), [("S", 256), ("S", 64), ("M", 512)])
+def test_serial_and_threaded_assembly_give_the_same_bits(size, chunk):
+    from resproof.nn.instances import resnest_tanh
+    from resproof.nn.kernels.drivers import _states
+
+    inst = resnest_tanh(size, 0)
+    obj = inst.objective()
+    th = obj.full(inst.theta)
+    lay, X, skip = obj._args[0], obj._args[1], obj._args[-1]
+    st = _states(th, *obj._args)
+    serial, _ = hessian.assemble(th, lay, X, skip, chunk, *st, np.empty(0))
+    threaded, _ = hessian.assemble_threaded(th, lay, X, skip, chunk, *st, np.empty(0))
+    assert np.array_equal(serial, threaded)
+    assert np.array_equal(serial, serial.T)
+
+
 @pytest.mark.parametrize("chunk", [256, 64])
 @pytest.mark.parametrize("skip", [True, False])
 def test_hessian_over_several_chunks_matches_hvp_and_threads(skip, chunk):

@@ -112,16 +112,6 @@ def _half(h, th, lay, nd, fo, skip, X, st, n0, Nc, ins, nU, parts, rhoD, eix, eD
             _curvature(GE, F, CF, fo, rhoD, eD, a, b)
 
 
-# The parallel loops are thin wrappers over compiled bodies (prange's unsigned index converted):
-# parfor lowering costs in proportion to the loop body it inlines, seconds of a first run.
-@njit(cache=True, parallel=True)
-def _halves(th, lay, nd, fo, skip, X, st, n0, Nc, UT, dl, s1T, cT, GE, nU, F0, CF0, J0, T0, F1,
-            CF1, J1, T1, rhoD, eix, eD, nG):
-    for h in prange(2):
-        _half(np.int64(h), th, lay, nd, fo, skip, X, st, n0, Nc, (UT, dl, s1T, cT, GE), nU,
-              ((F0, CF0, J0, T0), (F1, CF1, J1, T1)), rhoD, eix, eD, nG)
-
-
 @njit(cache=True)
 def _bin(b, th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, Fs, CFs, Js, UT, dl, s1T, H,
          first, last, W, base, per, blk):
@@ -133,36 +123,37 @@ def _bin(b, th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, Fs, CFs, Js, 
               dl, s1T, H, first, last, S, blk, scr)
 
 
+@njit(cache=True)
+def _task(phase, t, th, lay, skip, X, st, n0, Nc, plan, stores, H, first, last, W):
+    """Task ``t`` of a chunk: phase 0 its half ``t`` of the samples (:func:`_half`),
+    phase 1 its bin ``t`` of node pairs (:func:`_bin`)."""
+    nd, pidx, fo, bases, pairs, starts, nU, nG, base, per, blk = plan
+    UT, dl, s1T, cT, GE, F0, CF0, J0, T0, F1, CF1, J1, T1 = stores
+    if phase == 0:
+        _half(t, th, lay, nd, fo, skip, X, st, n0, Nc, (UT, dl, s1T, cT, GE), nU,
+              ((F0, CF0, J0, T0), (F1, CF1, J1, T1)), bases[4], bases[9], bases[10], nG)
+    else:
+        _bin(t, th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, (F0, F1), (CF0, CF1),
+             (J0, J1), UT, dl, s1T, H, first, last, W, base, per, blk)
+
+
+# The threaded loop is a thin wrapper over the compiled task (prange's unsigned index converted):
+# parfor lowering costs seconds of a first run, so only :func:`assemble_threaded` pays it.
+# (nested and uniform tuples cannot cross into a parallel loop: the plan and stores go flat)
 @njit(cache=True, parallel=True)
-def _bins(th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, F0, F1, CF0, CF1, J0, J1, UT, dl,
-          s1T, H, first, last, W, base, per, blk):
-    for b in prange(BINS):
-        _bin(np.int64(b), th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, (F0, F1),
-             (CF0, CF1), (J0, J1), UT, dl, s1T, H, first, last, W, base, per, blk)
+def _tasks(phase, ntasks, th, lay, skip, X, st, n0, Nc, nd, pidx, fo, bases, pairs, starts, nU,
+           nG, base, per, blk, UT, dl, s1T, cT, GE, F0, CF0, J0, T0, F1, CF1, J1, T1, H, first,
+           last, W):
+    for t in prange(ntasks):
+        _task(phase, np.int64(t), th, lay, skip, X, st, n0, Nc,
+              (nd, pidx, fo, bases, pairs, starts, nU, nG, base, per, blk),
+              (UT, dl, s1T, cT, GE, F0, CF0, J0, T0, F1, CF1, J1, T1), H, first, last, W)
 
 
-@njit(cache=True, error_model="numpy")
-def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
-    """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
-
-    For node pairs ``A >= B`` (module docstring)::
-
-        H[(A, r, c), (B, r', c')] = sum_n ( G_n[A r, B r'] u_A[c]
-                                            + delta_A[r] du_A[c]/deps_B[r'] ) u_B[c'],
-
-    ``delta = dR/deps``, ``G_n = d^2 R_n / deps^2 = J_o^T l'' J_o +
-    sum_i J_{z_i}^T diag(nu_i s''(z_i)) J_{z_i}``, both terms in the row bases of
-    :func:`~.hessian_rows._bases` (and ``z_1`` against ``[x; 1]``).  Per chunk of
-    ``chunk`` samples the Jacobians ``du/deps`` and ``J_o, J_{z_i}`` (and ``G_n`` over the
-    basis rows, if at most :data:`GE_MAX`) are formed sample-innermost, the two
-    halves of the chunk on parallel threads; then each node pair is one task
-    (its block of ``G_n``, one product over the samples for each term, the
-    constant maps), the tasks dealt to :data:`BINS` parallel bins.  Each entry of
-    ``H`` is computed by one task in a fixed order (chunks in order), so ``H`` does
-    not depend on the number of threads; the lower triangle is mirrored, so ``H``
-    is exactly symmetric.  Temporaries come from the work buffer ``W`` (returned,
-    grown if it was too small).
-    """
+@njit(cache=True)
+def _plan(th, lay, X, skip, chunk, W):
+    """Node table, row bases, schedule and work-buffer layout of :func:`assemble`, and
+    the work buffer (grown if too small)."""
     N_in, M, N_o = lay[0], lay[1], lay[2]
     N = X.shape[0]
     nd = _nodes(lay)
@@ -190,21 +181,79 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
     base = chunk * (nU + N_in + 1 + D + 2 * sum_k + nG) + 2 * per_part
     if W.size < base + BINS * per:
         W = np.empty(base + BINS * per)
+    sizes = np.array([chunk, nU, D, sum_k, nG, fo[-1], nJ, tmax])
+    return (nd, pidx, fo, bases, pairs, starts, nU, nG, base, per, rc * rc), sizes, W
+
+
+@njit(cache=True)
+def _stores(W, sizes, N_in, Nc):
+    """The chunk's stores, carved from the start of ``W``: inputs ``UT``, ``dl``, ``s'``,
+    ``c``, ``G_n`` and each half's ``F, CF, J, T``."""
+    nU, D, sum_k, nG, nf, nJ, tmax = sizes[1], sizes[2], sizes[3], sizes[4], sizes[5], sizes[6], \
+        sizes[7]
+    UT, pos = _take(W, ZERO, (nU + N_in + 1, Nc))
+    dl, pos = _take(W, pos, (D, Nc))
+    s1T, pos = _take(W, pos, (sum_k, Nc))
+    cT, pos = _take(W, pos, (sum_k, Nc))
+    GE, pos = _take(W, pos, (nG, Nc))
+    half = (Nc + 1) // 2
+    F0, CF0, J0, T0, pos = _part_stores(W, pos, nf, nJ, tmax, half)
+    F1, CF1, J1, T1, pos = _part_stores(W, pos, nf, nJ, tmax, Nc - half)
+    return UT, dl, s1T, cT, GE, F0, CF0, J0, T0, F1, CF1, J1, T1
+
+
+@njit(cache=True, error_model="numpy")
+def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+    """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
+
+    For node pairs ``A >= B`` (module docstring)::
+
+        H[(A, r, c), (B, r', c')] = sum_n ( G_n[A r, B r'] u_A[c]
+                                            + delta_A[r] du_A[c]/deps_B[r'] ) u_B[c'],
+
+    ``delta = dR/deps``, ``G_n = d^2 R_n / deps^2 = J_o^T l'' J_o +
+    sum_i J_{z_i}^T diag(nu_i s''(z_i)) J_{z_i}``, both terms in the row bases of
+    :func:`~.hessian_rows._bases` (and ``z_1`` against ``[x; 1]``).  Per chunk of
+    ``chunk`` samples the Jacobians ``du/deps`` and ``J_o, J_{z_i}`` (and ``G_n`` over the
+    basis rows, if at most :data:`GE_MAX`) are formed sample-innermost, the two
+    halves of the chunk on parallel threads; then each node pair is one task
+    (its block of ``G_n``, one product over the samples for each term, the
+    constant maps), the tasks dealt to :data:`BINS` parallel bins.  Each entry of
+    ``H`` is computed by one task in a fixed order (chunks in order), so ``H`` does
+    not depend on the number of threads; the lower triangle is mirrored, so ``H``
+    is exactly symmetric.  Temporaries come from the work buffer ``W`` (returned,
+    grown if it was too small).
+    """
+    plan, sizes, W = _plan(th, lay, X, skip, chunk, W)
     H = np.empty((th.size, th.size))
     st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
+    N, chunk = X.shape[0], sizes[0]
     for n0 in range(0, N, chunk):
         Nc = min(N, n0 + chunk) - n0
-        UT, pos = _take(W, ZERO, (nU + N_in + 1, Nc))
-        dl, pos = _take(W, pos, (D, Nc))
-        s1T, pos = _take(W, pos, (sum_k, Nc))
-        cT, pos = _take(W, pos, (sum_k, Nc))
-        GE, pos = _take(W, pos, (nG, Nc))
-        half = (Nc + 1) // 2
-        F0, CF0, J0, T0, pos = _part_stores(W, pos, fo[-1], nJ, tmax, half)
-        F1, CF1, J1, T1, pos = _part_stores(W, pos, fo[-1], nJ, tmax, Nc - half)
-        _halves(th, lay, nd, fo, skip, X, st, n0, Nc, UT, dl, s1T, cT, GE, nU, F0, CF0, J0, T0,
-                F1, CF1, J1, T1, bases[4], bases[9], bases[10], nG)
+        stores = _stores(W, sizes, lay[0], Nc)
         first, last = n0 == 0, n0 + chunk >= N
-        _bins(th, lay, skip, pairs, starts, nd, bases, pidx, GE, fo, F0, F1, CF0, CF1, J0, J1,
-              UT, dl, s1T, H, first, last, W, base, per, rc * rc)
+        for phase, ntasks in ((0, 2), (1, BINS)):
+            for t in range(ntasks):
+                _task(phase, t, th, lay, skip, X, st, n0, Nc, plan, stores, H, first, last, W)
+    return H, W
+
+
+@njit(cache=True, error_model="numpy")
+def assemble_threaded(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+    """:func:`assemble` with each chunk's tasks on parallel threads (same tasks, same
+    bits: each entry of ``H`` is written by one task)."""
+    plan, sizes, W = _plan(th, lay, X, skip, chunk, W)
+    H = np.empty((th.size, th.size))
+    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
+    N, chunk = X.shape[0], sizes[0]
+    for n0 in range(0, N, chunk):
+        Nc = min(N, n0 + chunk) - n0
+        stores = _stores(W, sizes, lay[0], Nc)
+        first, last = n0 == 0, n0 + chunk >= N
+        nd, pidx, fo, bases, pairs, starts, nU, nG, base, per, blk = plan
+        UT, dl, s1T, cT, GE, F0, CF0, J0, T0, F1, CF1, J1, T1 = stores
+        for phase, ntasks in ((0, 2), (1, BINS)):
+            _tasks(phase, ntasks, th, lay, skip, X, st, n0, Nc, nd, pidx, fo, bases, pairs,
+                   starts, nU, nG, base, per, blk, UT, dl, s1T, cT, GE, F0, CF0, J0, T0, F1, CF1,
+                   J1, T1, H, first, last, W)
     return H, W
