@@ -26,7 +26,6 @@ MIX = [("resnest.thm1", "narrow"), ("resnest.thm1", None), ("yun.single-block", 
 
 def _env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("NUMBA_CACHE_DIR", "/work/.numba-cache")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *extra.pop("path", "").split(os.pathsep)])
     env.update(extra)
     return env
