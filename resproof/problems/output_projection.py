@@ -32,7 +32,7 @@ from ..landscape.points import GTOL, make_point
 from ..nn.losses import resolve_loss
 from ..nn.models import LinearObjective
 from ..results import CriticalPoint, StopReason
-from .pphi_reduced import RANK_TOL, _pinv_solve, _rank_ratio, newton_glm
+from .pphi_reduced import RANK_TOL, _rank_ratio, newton_glm, schur_complement
 
 #: Network trust-region iterations allowed to polish the lifted point.
 POLISH_ITERATIONS = 20
@@ -108,11 +108,8 @@ class ProjectedOutput:
             return np.full((self.n_params, self.n_params), np.nan)
         H = self.objective.hessian(theta)
         H = 0.5 * (H + H.T)
-        Hrr = H[np.ix_(self.rest, self.rest)]
-        Hro = H[np.ix_(self.rest, self.out)]
-        Hoo = H[np.ix_(self.out, self.out)]
-        cols = np.column_stack([_pinv_solve(Hoo, Hro[i]) for i in range(self.n_params)])
-        return Hrr - Hro @ cols
+        return schur_complement(H[np.ix_(self.rest, self.rest)], H[np.ix_(self.rest, self.out)],
+                                H[np.ix_(self.out, self.out)])
 
     def hvp(self, w: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(w) @ v

@@ -80,12 +80,17 @@ def _rank_ratio(Z: np.ndarray) -> float:
 
 def _pinv_solve(H: np.ndarray, g: np.ndarray, rel: float = 1e-12) -> np.ndarray:
     """``H^+ g`` for a symmetric PSD ``H`` (eigenvalues below ``rel`` of the largest
-    dropped)."""
+    dropped); ``g`` a vector or a matrix of columns (one eigendecomposition for all)."""
     w, V = np.linalg.eigh(0.5 * (H + H.T))
     top = float(np.max(np.abs(w))) if w.size else 0.0
     keep = w > rel * top if top > 0 else np.zeros(w.shape, dtype=bool)
     c = V[:, keep].T @ g
-    return V[:, keep] @ (c / w[keep])
+    return V[:, keep] @ (c.T / w[keep]).T
+
+
+def schur_complement(H_rr: np.ndarray, H_ro: np.ndarray, H_oo: np.ndarray) -> np.ndarray:
+    """``H_rr - H_ro H_oo^+ H_ro^T``: the Hessian of ``min_o`` over the remaining block."""
+    return H_rr - H_ro @ _pinv_solve(H_oo, H_ro.T)
 
 
 class ReducedPphi:
@@ -162,9 +167,7 @@ class ReducedPphi:
         H = self.joint.hessian(t)
         H = 0.5 * (H + H.T)
         p = self.n_params
-        HLL, HLO, HOO = H[:p, :p], H[:p, p:], H[p:, p:]
-        cols = np.column_stack([_pinv_solve(HOO, HLO[i]) for i in range(p)])
-        return HLL - HLO @ cols
+        return schur_complement(H[:p, :p], H[:p, p:], H[p:, p:])
 
     def hvp(self, w: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.hessian(w) @ v
