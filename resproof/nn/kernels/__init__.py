@@ -1,7 +1,7 @@
 """Compiled internals of the models: never imported by users.
 
 The models (:mod:`resproof.nn.models`) call the entry points exported here:
-``forward``, ``output``, ``backward_states`` (compiled) and ``loss``,
+``forward``, ``output`` (compiled) and ``backward_states``, ``loss``,
 ``loss_grad``, ``hvp``, ``hessian`` (Python wrappers over compiled kernels), all
 in :mod:`.drivers`, and ``hvp_block`` (the Hessian on a block of vectors, in
 :mod:`.block`).  Kernels take arrays and integers and return arrays.

@@ -42,9 +42,11 @@ fixed order.  Layout and speed (measured on the bench instances):
   (:func:`_states`): Lanczos and Newton-CG apply many HVPs at one point, and
   the Hessian reuses them too.
 
-The public entry points keep their signatures: ``forward``, ``output``,
-``backward_states`` (compiled) and ``loss``, ``loss_grad``, ``hvp``, ``hessian``
-(Python wrappers over compiled kernels).
+The public entry points keep their signatures: ``forward``, ``output`` (compiled)
+and ``backward_states``, ``loss``, ``loss_grad``, ``hvp``, ``hessian`` (Python
+wrappers over compiled kernels).  Each wrapper picks the serial or the threaded
+kernel (:func:`_threaded`), so a run on small problems never compiles a parallel
+loop (seconds each on a first run).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ import threading
 import numpy as np
 from numba import njit, prange
 
-from .buffers import ZERO, _block, _bv, _mat, _need, _sum_k, _take
+from .buffers import ZERO, _block, _bv, _mat, _need, _sum_k, _take, transposed
 from .losses import risk
 from .passes import backward_rows, forward_rows, hvp_rows, loss_grad_rows, state_arrays
 from .small import _loss_grad_small, _small
@@ -177,26 +179,49 @@ def _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts,
 
 
 @njit(cache=True)
-def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
-    """``(R, dR/dtheta)`` (an empty gradient unless ``want_g``) and the work buffer,
-    the samples in chunks (:data:`CHUNK`), threaded if :func:`_threaded`."""
+def _loss_grad_buffers(th, lay, X, W):
+    """The chunk count and the work buffer of :func:`_loss_grad` (grown if too small)."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
     need = nch * (_need(lay, (N + nch - 1) // nch) + P + 1)
     if W.size < need:
         W = np.empty(need)
-    parts = W[:nch * P].reshape((nch, P))
-    Rs = W[nch * P:nch * (P + 1)]
-    if _threaded(lay, N):
-        _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g)
-    else:
-        for c in range(nch):
-            _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs,
-                             want_g)
+    return nch, W
+
+
+@njit(cache=True)
+def _loss_grad_total(nch, P, W, want_g):
+    """``R`` and ``dR/dtheta`` from the chunks' parts, added in chunk order."""
     R = 0.0
     for c in range(nch):
-        R += Rs[c]
-    return R, _sum_parts(parts) if want_g else np.empty(0), W
+        R += W[nch * P + c]
+    return R, _sum_parts(W[:nch * P].reshape((nch, P))) if want_g else np.empty(0)
+
+
+@njit(cache=True)
+def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
+    """``(R, dR/dtheta)`` (an empty gradient unless ``want_g``) and the work buffer,
+    the samples in chunks (:data:`CHUNK`) one after another; :func:`_loss_grad_threaded`
+    runs the same chunks on threads, with the same bits."""
+    P = th.size
+    nch, W = _loss_grad_buffers(th, lay, X, W)
+    parts, Rs = W[:nch * P].reshape((nch, P)), W[nch * P:nch * (P + 1)]
+    for c in range(nch):
+        _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs,
+                         want_g)
+    R, g = _loss_grad_total(nch, P, W, want_g)
+    return R, g, W
+
+
+@njit(cache=True)
+def _loss_grad_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
+    """:func:`_loss_grad` with the chunks on numba's threads."""
+    P = th.size
+    nch, W = _loss_grad_buffers(th, lay, X, W)
+    parts, Rs = W[:nch * P].reshape((nch, P)), W[nch * P:nch * (P + 1)]
+    _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g)
+    R, g = _loss_grad_total(nch, P, W, want_g)
+    return R, g, W
 
 
 @njit(cache=True)
@@ -216,11 +241,10 @@ def _backward_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
 
 
 @njit(cache=True)
-def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
-    """:func:`backward_states` into the work buffer ``W`` (returned, grown if too small),
-    the samples in chunks, threaded if :func:`_threaded`."""
+def _backward_buffers(lay, N, W):
+    """:func:`backward_states`' arrays carved from the work buffer ``W`` (returned, grown
+    if too small)."""
     M, N_o, L = lay[1], lay[2], lay[3]
-    N = X.shape[0]
     nz = N * _sum_k(lay)
     need = (2 * (L + 1) * M + 6 * _sum_k(lay) + N_o * (N_o + 2)) * N
     if W.size < need:
@@ -231,22 +255,34 @@ def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     LAM, pos = _take(W, pos, (L + 1, N, M))
     MUB, pos = _take(W, pos, (nz,))
     NUB, pos = _take(W, pos, (nz,))
-    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
-    nch = _chunks(N)
-    if _threaded(lay, N):
-        _backward_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
-    else:
-        for c in range(nch):
-            _backward_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
+    return (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB), ZB, W
+
+
+@njit(cache=True)
+def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
+    """:func:`backward_states` into the work buffer ``W`` (returned, grown if too small),
+    the samples in chunks one after another (:func:`_backward_threaded`: on threads)."""
+    st, ZB, W = _backward_buffers(lay, X.shape[0], W)
+    for c in range(_chunks(X.shape[0])):
+        _backward_chunk(c, _chunks(X.shape[0]), th, lay, X, Y, acode, ap, lcode, lp, skip, st,
+                        ZB)
     return st, W
 
 
 @njit(cache=True)
+def _backward_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
+    """:func:`_backward` with the chunks on numba's threads."""
+    st, ZB, W = _backward_buffers(lay, X.shape[0], W)
+    _backward_threads(_chunks(X.shape[0]), th, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
+    return st, W
+
+
 def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
     """Forward states plus adjoints: ``XS``, block-major ``V, s', s''``, ``G = dR/dYhat``,
     per-sample loss Hessians (all carrying the ``1/N``), ``Lam_i`` (``(L+1) x N x M``)
     and block-major ``Mu``, ``Nu``."""
-    return _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0))[0]
+    kernel = _backward_threaded if _threaded(lay, X.shape[0]) else _backward
+    return one_thread(kernel, th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0))[0]
 
 
 @njit(cache=True)
@@ -254,9 +290,10 @@ def _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts):
     XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
     N, P = X.shape[0], th.size
     per = _need(lay, (N + nch - 1) // nch)
-    base = nch * P + c * per
+    base = nch * P + 2 * P + c * per
     a, b = _bounds(N, nch, c)
-    hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
+    thT, vT = W[nch * P:(nch + 1) * P], W[(nch + 1) * P:(nch + 2) * P]
+    hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
              W[base:base + per], parts[c])
 
 
@@ -267,21 +304,40 @@ def _hvp_threads(nch, th, lay, X, skip, v, st, W, parts):
 
 
 @njit(cache=True)
-def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
-    """``H v`` from the states of :func:`backward_states`, the samples in chunks
-    (:func:`resproof.nn.kernels.passes.hvp_rows`), threaded if :func:`_threaded`."""
+def _hvp_buffers(th, lay, X, v, W):
+    """The chunk count and the work buffer of :func:`_hvp` (grown if too small), with
+    ``theta`` and ``v`` transposed (:func:`resproof.nn.kernels.buffers.transposed`) into it."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
-    need = nch * (_need(lay, (N + nch - 1) // nch) + P)
+    need = nch * (_need(lay, (N + nch - 1) // nch) + P) + 2 * P
     if W.size < need:
         W = np.empty(need)
+    transposed(lay, th, W[nch * P:(nch + 1) * P])
+    transposed(lay, v, W[(nch + 1) * P:(nch + 2) * P])
+    return nch, W
+
+
+@njit(cache=True)
+def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+    """``H v`` from the states of :func:`backward_states`, the samples in chunks
+    (:func:`resproof.nn.kernels.passes.hvp_rows`) one after another, their parts added in
+    chunk order (:func:`_hvp_threaded`: the chunks on threads, the same bits)."""
+    P = th.size
+    nch, W = _hvp_buffers(th, lay, X, v, W)
     parts = W[:nch * P].reshape((nch, P))
     st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
-    if _threaded(lay, N):
-        _hvp_threads(nch, th, lay, X, skip, v, st, W, parts)
-    else:
-        for c in range(nch):
-            _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
+    for c in range(nch):
+        _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
+    return _sum_parts(parts), W
+
+
+@njit(cache=True)
+def _hvp_threaded(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+    """:func:`_hvp` with the chunks on numba's threads."""
+    P = th.size
+    nch, W = _hvp_buffers(th, lay, X, v, W)
+    parts = W[:nch * P].reshape((nch, P))
+    _hvp_threads(nch, th, lay, X, skip, v, (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB), W, parts)
     return _sum_parts(parts), W
 
 
@@ -319,7 +375,8 @@ def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
             return hit[2]
     # the slot's buffer is reused: the states it held are being replaced
     _LOCAL.states = None
-    st, _LOCAL.sbuf = _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, _work("sbuf"))
+    kernel = _backward_threaded if _threaded(lay, X.shape[0]) else _backward
+    st, _LOCAL.sbuf = kernel(th, lay, X, Y, acode, ap, lcode, lp, skip, _work("sbuf"))
     _LOCAL.states = (key, tuple(a.copy() for a in (th, lay, X, Y, ap, lp)), st)
     return st
 
@@ -349,7 +406,8 @@ def _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, want_g):
     W = _narrow(lay, X.shape[0])
     if W is not None:
         return _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
-    R, g, _LOCAL.fwd = one_thread(_loss_grad, th, lay, X, Y, acode, ap, lcode, lp, skip,
+    kernel = _loss_grad_threaded if _threaded(lay, X.shape[0]) else _loss_grad
+    R, g, _LOCAL.fwd = one_thread(kernel, th, lay, X, Y, acode, ap, lcode, lp, skip,
                                    _work("fwd"), want_g)
     return R, g
 
@@ -368,7 +426,8 @@ def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
     """``H(theta) v`` by the R-operator: a tangent forward and a reverse pass over the
     (remembered, see :func:`_states`) forward and adjoint states."""
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
-    out, _LOCAL.tan = one_thread(_hvp, th, lay, X, skip, v, *st, _work("tan"))
+    kernel = _hvp_threaded if _threaded(lay, X.shape[0]) else _hvp
+    out, _LOCAL.tan = one_thread(kernel, th, lay, X, skip, v, *st, _work("tan"))
     return out
 
 

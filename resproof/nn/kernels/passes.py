@@ -148,9 +148,12 @@ def _apply_loss_hessian(Hl, RY, out):
 
 
 @njit(cache=True)
-def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W, out):
+def hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W,
+             out):
     """The part of ``H v`` carried by rows ``a:b`` (R-operator, Pearlmutter 1994), written
-    to ``out`` from the states of :func:`forward_rows` and :func:`backward_rows`."""
+    to ``out`` from the states of :func:`forward_rows` and :func:`backward_rows`;
+    ``thT, vT``: ``th`` and ``v`` with their weights transposed
+    (:func:`resproof.nn.kernels.buffers.transposed`), read by the tangent forward pass."""
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     N = X.shape[0]
     n = b - a
@@ -168,23 +171,23 @@ def hvp_rows(th, lay, X, skip, v, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, 
     Xr = X[a:b]
     sc = new_scratch()
     # tangent forward: R{X_i}, R{Z_i} and R{V_i} = s' R{Z_i}
-    np.dot(Xr, _mat(v, lay[4], M, N_in).T, RXS[0])
+    gemm(Xr, NO, _mat(vT, lay[4], N_in, M), NO, RXS[0], 0.0, sc)
     for i in range(L):
         K, oU, ob, oW, ko = _block(lay, i)
         rz = rows_of(RZB, n, ko, K, ZERO, n)
         rv = rows_of(RVB, n, ko, K, ZERO, n)
         s1 = rows_of(S1B, N, ko, K, a, b)
-        gemm(RXS[i], NO, _mat(th, oU, K, M), YES, rz, 0.0, sc)
-        gemm(XS[i][a:b], NO, _mat(v, oU, K, M), YES, rz, 1.0, sc)
+        gemm(RXS[i], NO, _mat(thT, oU, M, K), NO, rz, 0.0, sc)
+        gemm(XS[i][a:b], NO, _mat(vT, oU, M, K), NO, rz, 1.0, sc)
         for r in range(n):
             for k in range(K):
                 rz[r, k] += v[ob + k]
                 rv[r, k] = rz[r, k] * s1[r, k]
         _scaled(RXS[i + 1], skip, RXS[i])
-        gemm(rv, NO, _mat(th, oW, M, K), YES, RXS[i + 1], 1.0, sc)
-        gemm(rows_of(VB, N, ko, K, a, b), NO, _mat(v, oW, M, K), YES, RXS[i + 1], 1.0, sc)
-    gemm(RXS[L], NO, Wout, YES, RY, 0.0, sc)
-    gemm(XS[L][a:b], NO, dWout, YES, RY, 1.0, sc)
+        gemm(rv, NO, _mat(thT, oW, K, M), NO, RXS[i + 1], 1.0, sc)
+        gemm(rows_of(VB, N, ko, K, a, b), NO, _mat(vT, oW, K, M), NO, RXS[i + 1], 1.0, sc)
+    gemm(RXS[L], NO, _mat(thT, lay[5], M, N_o), NO, RY, 0.0, sc)
+    gemm(XS[L][a:b], NO, _mat(vT, lay[5], M, N_o), NO, RY, 1.0, sc)
     _apply_loss_hessian(Hl[a:b], RY, RG)
     # reverse: R{Lam_i}, R{Mu_i} = s'' R{Z_i} Nu_i + s' R{Nu_i}
     rWout = out[lay[5]:lay[5] + N_o * M].reshape((N_o, M))
