@@ -82,7 +82,7 @@ class ResNEst:
                 raise InvalidInput("theta", f"shape ({lay.n_params},)", f"shape {base.shape}")
         else:
             base = np.zeros(lay.n_params)
-        return NetworkObjective(np.ascontiguousarray(X), np.ascontiguousarray(Y), lay.offsets,
+        return NetworkObjective(kernels.private(X), kernels.private(Y), lay.offsets,
                                 aspec.code, ap, lspec.code, lp, 1.0 if self.skip else 0.0,
                                 idx, base, subset is not None,
                                 subset if isinstance(subset, str) else None)

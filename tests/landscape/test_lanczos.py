@@ -167,3 +167,22 @@ def test_non_finite_product_raises():
     rng = np.random.default_rng(0)
     with pytest.raises(FloatingPointError):
         lanczos(matvec, rng.standard_normal(10), "SA", 1, 1e-8, 10, 1, rng)
+
+
+def test_a_kept_basis_gives_the_same_bits_and_nested_calls_their_own():
+    A = random_symmetric(40, 7)
+    first, _ = run(A, k=2, max_basis=30)
+    again, _ = run(A, k=2, max_basis=30)
+    assert np.array_equal(first.values, again.values)
+    assert np.array_equal(first.vectors, again.vectors)
+    inner = []
+
+    def nesting(v):
+        if not inner:
+            inner.append(run(A, k=1, max_basis=30)[0])
+        return A @ v
+
+    rng = np.random.default_rng(0)
+    nested = lanczos(nesting, rng.standard_normal(40), "SA", 2, 1e-10, 30, 50, rng)
+    assert np.array_equal(nested.values, first.values)
+    assert inner[0].values[0] == pytest.approx(np.linalg.eigvalsh(A)[0], abs=1e-8)

@@ -31,7 +31,8 @@ from .drivers import hvp as hvp  # noqa: E402
 from .drivers import loss as loss  # noqa: E402
 from .drivers import loss_grad as loss_grad  # noqa: E402
 from .drivers import output as output  # noqa: E402
+from .drivers import private as private  # noqa: E402
 from .drivers import risk_terms as risk_terms  # noqa: E402
 
 __all__ = ["backward_states", "forward", "hessian", "hvp", "hvp_block", "loss", "loss_grad",
-           "output", "risk_terms"]
+           "output", "private", "risk_terms"]

@@ -39,22 +39,23 @@ def _scaled(out, s, x):
 
 
 @njit(cache=True)
-def forward_rows(th, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B):
-    """Rows ``a:b`` of ``X_0..X_L`` and of ``Z, V, s', s''`` (block-major)."""
+def forward_rows(th, thT, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B):
+    """Rows ``a:b`` of ``X_0..X_L`` and of ``Z, V, s', s''`` (block-major); ``thT``:
+    ``th`` with its weights transposed (:func:`resproof.nn.kernels.buffers.transposed`)."""
     N_in, M, L = lay[0], lay[1], lay[3]
     N = X.shape[0]
-    np.dot(X[a:b], _mat(th, lay[4], M, N_in).T, XS[0][a:b])
+    np.dot(X[a:b], _mat(thT, lay[4], N_in, M), XS[0][a:b])
     for i in range(L):
         K, oU, ob, oW, ko = _block(lay, i)
         z = rows_of(ZB, N, ko, K, a, b)
-        np.dot(XS[i][a:b], _mat(th, oU, K, M).T, z)
+        np.dot(XS[i][a:b], _mat(thT, oU, M, K), z)
         for n in range(b - a):
             for k in range(K):
                 z[n, k] += th[ob + k]
         lo, hi = N * ko + a * K, N * ko + b * K
         act_arrays(acode, ap, ZB[lo:hi], VB[lo:hi], S1B[lo:hi], S2B[lo:hi])
         x = XS[i + 1][a:b]
-        np.dot(rows_of(VB, N, ko, K, a, b), _mat(th, oW, M, K).T, x)
+        np.dot(rows_of(VB, N, ko, K, a, b), _mat(thT, oW, K, M), x)
         if skip != 0.0:
             _axpy(x, skip, XS[i][a:b])
 
@@ -73,17 +74,17 @@ def state_arrays(lay, N, W, pos):
 
 
 @njit(cache=True)
-def loss_grad_rows(th, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, want_g):
+def loss_grad_rows(th, thT, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, want_g):
     """The part of ``R`` (returned) and, if ``want_g``, of ``dR/dtheta`` (written to ``g``)
     carried by the samples ``X, Y`` (a chunk), ``inv = 1/N`` for all ``N`` samples."""
     M, N_o, L = lay[1], lay[2], lay[3]
     n = X.shape[0]
     XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, n, W, ZERO)
-    forward_rows(th, lay, X, acode, ap, skip, ZERO, n, XS, ZB, VB, S1B, S2B)
+    forward_rows(th, thT, lay, X, acode, ap, skip, ZERO, n, XS, ZB, VB, S1B, S2B)
     yhat, pos = _take(W, pos, (n, N_o))
     G, pos = _take(W, pos, (n, N_o))
     Wout = _mat(th, lay[5], N_o, M)
-    np.dot(XS[L], Wout.T, yhat)
+    np.dot(XS[L], _mat(thT, lay[5], M, N_o), yhat)
     R = risk_part(yhat, Y, lcode, lp, G, np.empty((0, N_o, N_o)), NO, inv)
     if not want_g:
         return R
@@ -112,13 +113,14 @@ def loss_grad_rows(th, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, want_g)
 
 
 @njit(cache=True)
-def backward_rows(th, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB, yhat):
+def backward_rows(th, thT, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB,
+                  yhat):
     """Rows ``a:b`` of ``G = dR/dYhat``, the loss Hessians ``Hl``, the adjoints
     ``Lam_i`` and ``Mu_i, Nu_i`` (block-major); returns the part of ``R``.
     ``yhat``: scratch of ``b - a`` rows."""
     M, N_o, L = lay[1], lay[2], lay[3]
     Wout = _mat(th, lay[5], N_o, M)
-    np.dot(XS[L][a:b], Wout.T, yhat)
+    np.dot(XS[L][a:b], _mat(thT, lay[5], M, N_o), yhat)
     R = risk_part(yhat, Y[a:b], lcode, lp, G[a:b], Hl[a:b], YES, 1.0 / N)
     np.dot(G[a:b], Wout, LAM[L][a:b])
     for i in range(L - 1, -1, -1):
