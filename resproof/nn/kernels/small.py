@@ -22,7 +22,6 @@ from .activations import act_arrays
 from .buffers import NO, YES, ZERO, _block, _mat, _sum_k, _take
 from .losses import risk
 
-
 #: Largest ``N M max K`` for the fused loops: layers up to 8 wide, and up to 16 wide.
 SMALL_WORK_8, SMALL_WORK_16 = 32768, 8192
 

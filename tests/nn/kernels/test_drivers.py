@@ -52,7 +52,8 @@ def test_model_data_is_a_private_copy_known_by_identity():
     model, X, Y, theta = chunked_problem()
     obj = model.objective(X, Y)
     Xp, Yp = obj._args[1], obj._args[2]
-    assert Xp is not X and Yp is not Y
+    assert Xp is not X
+    assert Yp is not Y
     assert drivers._PRIVATE.get(id(Xp)) is Xp
     assert drivers._remembered(Xp) is Xp
     plain = X.copy()
