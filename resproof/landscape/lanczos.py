@@ -342,7 +342,7 @@ def _needs_block(basis: _Basis, block_start: int, theta: np.ndarray, which: str,
 def _fresh_vector(basis: _Basis, rng: np.random.Generator) -> np.ndarray:
     """A random unit vector orthogonal to the stored basis (the next block's start)."""
     while True:
-        v = rng.standard_normal(basis.V.shape[1])
+        v: np.ndarray = rng.standard_normal((basis.V.shape[1],))
         scale = np.linalg.norm(v)
         basis.orthogonalise(v)
         norm = np.linalg.norm(v)
