@@ -138,7 +138,7 @@ def _need_block(lay, n, b):
 
 
 @njit(cache=True)
-def hvp_block_rows(th, lay, X, skip, b, VR, VC, a, e, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
+def hvp_block_rows(th, lay, X, skip, b, VR, VC, a, e, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB,
                    W, rows, cols, beta):
     """The part of ``H [v_1 .. v_b]`` carried by samples ``a:e``, row-stacked into ``rows``
     and column-stacked into ``cols`` (both ``b P``, overwritten), from the states of
@@ -209,8 +209,7 @@ def hvp_block_rows(th, lay, X, skip, b, VR, VC, a, e, XS, VB, S1B, S2B, G, Hl, L
         K, oU, ob, oW, ko = _block(lay, i)
         lam = LAM[i + 1][a:e]
         s1 = rows_of(S1B, N, ko, K, a, e)
-        s2 = rows_of(S2B, N, ko, K, a, e)
-        nu = rows_of(NUB, N, ko, K, a, e)
+        c = rows_of(CB, N, ko, K, a, e)
         mu = rows_of(MUB, N, ko, K, a, e)
         rz = RZB[nb * ko:nb * (ko + K)]
         rmu = RMUB[nb * ko:nb * (ko + K)]
@@ -229,7 +228,7 @@ def hvp_block_rows(th, lay, X, skip, b, VR, VC, a, e, XS, VB, S1B, S2B, G, Hl, L
             for j in range(b):
                 base = (r * b + j) * K
                 for k in range(K):
-                    u = rmu[base + k] * s1[r, k] + nu[r, k] * s2[r, k] * rz[base + k]
+                    u = rmu[base + k] * s1[r, k] + c[r, k] * rz[base + k]
                     rmu[base + k] = u
                     rb[j, k] += u
         gemm(rmu.reshape((n, b * K)), YES, XS[i][a:e], NO, _rs(rows, oU, K, M, b), beta, sc)
@@ -278,13 +277,13 @@ def _block_threaded(lay, N, b):
 def _hvp_block_chunk(c, nch, th, lay, X, skip, b, VR, VC, st, W, part):
     """Chunk ``c``'s part (row- and column-stacked, ``2 b P``) into ``part``, its
     sub-chunks added in order; ``W``: this lane's work buffer."""
-    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
+    XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB = st
     P = th.size
     a, e = _bounds(X.shape[0], nch, c)
     ns = _subchunks(e - a, b)
     for s in range(ns):
         lo, hi = a + ((e - a) * s) // ns, a + ((e - a) * (s + 1)) // ns
-        hvp_block_rows(th, lay, X, skip, b, VR, VC, lo, hi, XS, VB, S1B, S2B, G, Hl, LAM, MUB,
+        hvp_block_rows(th, lay, X, skip, b, VR, VC, lo, hi, XS, VB, S1B, CB, G, Hl, LAM, MUB,
                        NUB, W, part[:b * P], part[b * P:], 1.0 if s else 0.0)
 
 
@@ -299,7 +298,7 @@ def _hvp_block_threads(nch, lanes, per, th, lay, X, skip, b, VR, VC, st, W, part
 
 
 @njit(cache=True)
-def _hvp_block(th, lay, X, skip, V, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W, threads):
+def _hvp_block(th, lay, X, skip, V, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W, threads):
     """``H v_j`` as the rows of a ``b x P`` array, from the states of ``backward_states``;
     the samples in the chunks of :func:`resproof.nn.kernels.drivers.hvp` (each cut into
     :func:`_subchunks`), their parts added in chunk order; threaded if
@@ -319,7 +318,7 @@ def _hvp_block(th, lay, X, skip, V, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W, t
     stack_rows(lay, V, VR)
     stack_cols(lay, V, VC)
     parts = W[2 * b * P:head].reshape((nch, 2 * b * P))
-    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
+    st = (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB)
     if lanes > 1:
         _hvp_block_threads(nch, lanes, per, th, lay, X, skip, b, VR, VC, st, W[head:], parts)
     else:

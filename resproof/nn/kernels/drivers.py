@@ -231,11 +231,11 @@ def _loss_grad_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
 
 @njit(cache=True)
 def _backward_chunk(c, nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB):
-    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
+    XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB = st
     N = X.shape[0]
     a, b = _bounds(N, nch, c)
-    forward_rows(th, thT, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, S2B)
-    backward_rows(th, thT, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB,
+    forward_rows(th, thT, lay, X, acode, ap, skip, a, b, XS, ZB, VB, S1B, CB)
+    backward_rows(th, thT, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, CB, G, Hl, LAM, MUB, NUB,
                   np.empty((b - a, lay[2])))
 
 
@@ -255,13 +255,13 @@ def _backward_buffers(lay, N, W):
     need = (2 * (L + 1) * M + 6 * _sum_k(lay) + N_o * (N_o + 2)) * N
     if W.size < need:
         W = np.empty(need)
-    XS, ZB, VB, S1B, S2B, pos = state_arrays(lay, N, W, ZERO)
+    XS, ZB, VB, S1B, CB, pos = state_arrays(lay, N, W, ZERO)
     G, pos = _take(W, pos, (N, N_o))
     Hl, pos = _take(W, pos, (N, N_o, N_o))
     LAM, pos = _take(W, pos, (L + 1, N, M))
     MUB, pos = _take(W, pos, (nz,))
     NUB, pos = _take(W, pos, (nz,))
-    return (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB), ZB, W
+    return (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB), ZB, W
 
 
 @njit(cache=True)
@@ -286,22 +286,22 @@ def _backward_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
 
 
 def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
-    """Forward states plus adjoints: ``XS``, block-major ``V, s', s''``, ``G = dR/dYhat``,
-    per-sample loss Hessians (all carrying the ``1/N``), ``Lam_i`` (``(L+1) x N x M``)
-    and block-major ``Mu``, ``Nu``."""
+    """Forward states plus adjoints: ``XS``, block-major ``V, s'`` and the curvature weights
+    ``C = Nu s''``, ``G = dR/dYhat``, per-sample loss Hessians (all carrying the ``1/N``),
+    ``Lam_i`` (``(L+1) x N x M``) and block-major ``Mu``, ``Nu``."""
     kernel = _backward_threaded if _threaded(lay, X.shape[0]) else _backward
     return one_thread(kernel, th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0))[0]
 
 
 @njit(cache=True)
 def _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts):
-    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
+    XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB = st
     N, P = X.shape[0], th.size
     per = _need(lay, (N + nch - 1) // nch)
     base = nch * P + 2 * P + c * per
     a, b = _bounds(N, nch, c)
     thT, vT = W[nch * P:(nch + 1) * P], W[(nch + 1) * P:(nch + 2) * P]
-    hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB,
+    hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB,
              W[base:base + per], parts[c])
 
 
@@ -326,26 +326,26 @@ def _hvp_buffers(th, lay, X, v, W):
 
 
 @njit(cache=True)
-def _hvp(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+def _hvp(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """``H v`` from the states of :func:`backward_states`, the samples in chunks
     (:func:`resproof.nn.kernels.passes.hvp_rows`) one after another, their parts added in
     chunk order (:func:`_hvp_threaded`: the chunks on threads, the same bits)."""
     P = th.size
     nch, W = _hvp_buffers(th, lay, X, v, W)
     parts = W[:nch * P].reshape((nch, P))
-    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
+    st = (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB)
     for c in range(nch):
         _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
     return _sum_parts(parts), W
 
 
 @njit(cache=True)
-def _hvp_threaded(th, lay, X, skip, v, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+def _hvp_threaded(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """:func:`_hvp` with the chunks on numba's threads."""
     P = th.size
     nch, W = _hvp_buffers(th, lay, X, v, W)
     parts = W[:nch * P].reshape((nch, P))
-    _hvp_threads(nch, th, lay, X, skip, v, (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB), W, parts)
+    _hvp_threads(nch, th, lay, X, skip, v, (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB), W, parts)
     return _sum_parts(parts), W
 
 

@@ -113,11 +113,13 @@ def loss_grad_rows(th, thT, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, wa
 
 
 @njit(cache=True)
-def backward_rows(th, thT, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM, MUB, NUB,
+def backward_rows(th, thT, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, CB, G, Hl, LAM, MUB, NUB,
                   yhat):
     """Rows ``a:b`` of ``G = dR/dYhat``, the loss Hessians ``Hl``, the adjoints
-    ``Lam_i`` and ``Mu_i, Nu_i`` (block-major); returns the part of ``R``.
-    ``yhat``: scratch of ``b - a`` rows."""
+    ``Lam_i`` and ``Mu_i, Nu_i`` (block-major); returns the part of ``R``.  ``CB`` holds
+    ``s''`` on entry and the curvature weights ``C_i = Nu_i * s''(Z_i)`` on return: the
+    HVP and the Hessian read ``s''`` only in that product (one state array fewer to
+    stream per HVP).  ``yhat``: scratch of ``b - a`` rows."""
     M, N_o, L = lay[1], lay[2], lay[3]
     Wout = _mat(th, lay[5], N_o, M)
     np.dot(XS[L][a:b], _mat(thT, lay[5], M, N_o), yhat)
@@ -128,10 +130,12 @@ def backward_rows(th, thT, lay, Y, lcode, lp, skip, a, b, N, XS, S1B, G, Hl, LAM
         nu = rows_of(NUB, N, ko, K, a, b)
         mu = rows_of(MUB, N, ko, K, a, b)
         s1 = rows_of(S1B, N, ko, K, a, b)
+        c = rows_of(CB, N, ko, K, a, b)
         np.dot(LAM[i + 1][a:b], _mat(th, oW, M, K), nu)
         for n in range(b - a):
             for k in range(K):
                 mu[n, k] = nu[n, k] * s1[n, k]
+                c[n, k] = nu[n, k] * c[n, k]
         np.dot(mu, _mat(th, oU, K, M), LAM[i][a:b])
         if skip != 0.0:
             _axpy(LAM[i][a:b], skip, LAM[i + 1][a:b])
@@ -150,7 +154,7 @@ def _apply_loss_hessian(Hl, RY, out):
 
 
 @njit(cache=True)
-def hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W,
+def hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W,
              out):
     """The part of ``H v`` carried by rows ``a:b`` (R-operator, Pearlmutter 1994), written
     to ``out`` from the states of :func:`forward_rows` and :func:`backward_rows`;
@@ -201,8 +205,7 @@ def hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, S2B, G, Hl, LAM, M
         K, oU, ob, oW, ko = _block(lay, i)
         lam = LAM[i + 1][a:b]
         s1 = rows_of(S1B, N, ko, K, a, b)
-        s2 = rows_of(S2B, N, ko, K, a, b)
-        nu = rows_of(NUB, N, ko, K, a, b)
+        c = rows_of(CB, N, ko, K, a, b)
         mu = rows_of(MUB, N, ko, K, a, b)
         rz = rows_of(RZB, n, ko, K, ZERO, n)
         rmu = rows_of(RMUB, n, ko, K, ZERO, n)
@@ -213,7 +216,7 @@ def hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, S2B, G, Hl, LAM, M
         gemm(lam, NO, _mat(v, oW, M, K), NO, rmu, 1.0, sc)
         for r in range(n):
             for k in range(K):
-                rmu[r, k] = rmu[r, k] * s1[r, k] + nu[r, k] * s2[r, k] * rz[r, k]
+                rmu[r, k] = rmu[r, k] * s1[r, k] + c[r, k] * rz[r, k]
         rU = out[oU:oU + K * M].reshape((K, M))
         gemm(rmu, YES, XS[i][a:b], NO, rU, 0.0, sc)
         gemm(mu, YES, RXS[i], NO, rU, 1.0, sc)

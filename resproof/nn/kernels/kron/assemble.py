@@ -97,13 +97,13 @@ def _schedule(nd, nb, cu, T):
 @njit(cache=True)
 def _half(h, th, lay, nd, fo, skip, X, st, n0, Nc, ins, nU, parts, rhoD, eix, eD, nG):
     """Half ``h`` of the chunk's samples: its inputs, Jacobians and (if ``nG``) ``G_n``."""
-    XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB = st
+    XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB = st
     UT, dl, s1T, cT, GE = ins
     N_in = lay[0]
     half = (Nc + 1) // 2
     a, b = (0, half) if h == 0 else (half, Nc)
     F, CF, J, T = parts[h]
-    _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT)
+    _fill_inputs(lay, nd, X, XS, VB, S1B, CB, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT)
     _transpose(UT[nU:nU + N_in], X, n0, a, b)
     UT[nU + N_in, a:b] = 1.0
     if b > a:
@@ -203,7 +203,7 @@ def _stores(W, sizes, N_in, Nc):
 
 
 @njit(cache=True, error_model="numpy")
-def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+def assemble(th, lay, X, skip, chunk, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """The full Hessian ``d^2 R / dtheta^2``, assembled from its Kronecker structure.
 
     For node pairs ``A >= B`` (module docstring)::
@@ -226,7 +226,7 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
     """
     plan, sizes, W = _plan(th, lay, X, skip, chunk, W)
     H = np.empty((th.size, th.size))
-    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
+    st = (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB)
     N, chunk = X.shape[0], sizes[0]
     for n0 in range(0, N, chunk):
         Nc = min(N, n0 + chunk) - n0
@@ -239,12 +239,12 @@ def assemble(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W)
 
 
 @njit(cache=True, error_model="numpy")
-def assemble_threaded(th, lay, X, skip, chunk, XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB, W):
+def assemble_threaded(th, lay, X, skip, chunk, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """:func:`assemble` with each chunk's tasks on parallel threads (same tasks, same
     bits: each entry of ``H`` is written by one task)."""
     plan, sizes, W = _plan(th, lay, X, skip, chunk, W)
     H = np.empty((th.size, th.size))
-    st = (XS, VB, S1B, S2B, G, Hl, LAM, MUB, NUB)
+    st = (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB)
     N, chunk = X.shape[0], sizes[0]
     for n0 in range(0, N, chunk):
         Nc = min(N, n0 + chunk) - n0

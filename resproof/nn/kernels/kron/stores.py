@@ -38,9 +38,10 @@ def _part_stores(W, pos, nF, nJ, nT, Nc):
 
 
 @njit(cache=True)
-def _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT):
+def _fill_inputs(lay, nd, X, XS, VB, S1B, CB, G, LAM, MUB, NUB, n0, a, b, UT, dl, s1T, cT):
     """Columns ``a:b`` of the chunk at ``n0``, sample-innermost: inputs ``u_A`` (rows
-    ``u0..``), adjoints ``delta = dR/deps``, ``s'`` and the curvature weights ``nu s''``."""
+    ``u0..``), adjoints ``delta = dR/deps``, ``s'`` and the curvature weights ``nu s''``
+    (``CB``, :func:`resproof.nn.kernels.passes.backward_rows`)."""
     M, N_o, L = lay[1], lay[2], lay[3]
     N = X.shape[0]
     _transpose(UT[0:lay[0]], X, n0, a, b)
@@ -53,11 +54,11 @@ def _fill_inputs(lay, nd, X, XS, VB, S1B, S2B, G, LAM, MUB, NUB, n0, a, b, UT, d
         _transpose(UT[w[_U0]:w[_U0] + K], _bv(VB, N, ko, K), n0, a, b)
         _transpose(dl[z[_D0]:z[_D0] + K], _bv(MUB, N, ko, K), n0, a, b)
         _transpose(dl[w[_D0]:w[_D0] + M], LAM[i + 1], n0, a, b)
-        s1, s2, nu = _bv(S1B, N, ko, K), _bv(S2B, N, ko, K), _bv(NUB, N, ko, K)
+        s1, c = _bv(S1B, N, ko, K), _bv(CB, N, ko, K)
         for n in range(a, b):
             for k in range(K):
                 s1T[ko + k, n] = s1[n0 + n, k]
-                cT[ko + k, n] = nu[n0 + n, k] * s2[n0 + n, k]
+                cT[ko + k, n] = c[n0 + n, k]
     e = nd[2 * L + 1]
     _transpose(UT[e[_U0]:e[_U0] + M], XS[L], n0, a, b)
     _transpose(dl[e[_D0]:e[_D0] + N_o], G, n0, a, b)
