@@ -44,3 +44,7 @@ def test_block_figures_compare_in_the_same_run():
         assert lam["value"] == pytest.approx(-1.92500501406685, rel=1e-6)
         assert lam["true_residual"] <= 1e-6 * abs(lam["value"])
         assert lam["true_residual"] == pytest.approx(lam["residual"], rel=1e-6)
+        # the solver's time against its products timed as single HVPs in the same rounds
+        assert lam["over_products"] == pytest.approx(
+            lam["ms"] / (lam["matvecs"] * out["hvp_ms"]))
+        assert lam["over_products"] > 0
