@@ -66,15 +66,26 @@ _stebz, _stein = scipy.linalg.lapack.dstebz, scipy.linalg.lapack.dstein
 
 Matvec = Callable[[np.ndarray], np.ndarray]
 
-#: From this many basis entries on, OpenBLAS may thread the ``gemv`` of the reorthogonalisation.
-_THREADED_GEMV = 2**16
-
-
 @functools.cache
 def _blas_controller():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController().select(user_api="blas")
+
+
+def _blas_on_one_thread():
+    """A context in which every BLAS (numpy's and SciPy's) runs on one thread.
+
+    The Krylov methods run in it, their products included.  Their own BLAS work
+    (the reorthogonalisation's ``gemv``, Ritz vectors) is memory bound, so a second
+    thread gains little; worse, OpenBLAS threads ``gemv`` from ``m n = 9216`` on, and
+    its worker then spins for a while on the other core, which the next HVP's own
+    threads need: on size L (65 products) the solver took 1.27 times its products timed
+    as single HVPs, 1.05-1.14 with BLAS on one thread (measured, 2 cores).  HVPs of the
+    network models thread over sample chunks themselves; a matvec that relies on
+    threaded BLAS runs on one thread here.
+    """
+    return _blas_controller().limit(limits=1)
 
 
 def _project_out(V: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -164,19 +175,9 @@ class _Basis:
         self.norm = 0.0
 
     def orthogonalise(self, w: np.ndarray) -> np.ndarray:
-        """:func:`_project_out` over the ``n`` stored rows, BLAS on one thread when
-        OpenBLAS would thread the ``gemv``.
-
-        The ``gemv`` is memory bound, so a second thread gains little, and on a
-        loaded machine, or right after an HVP whose own threads still spin, it
-        waits for a core: on size L this took 6 ms per step with two OpenBLAS
-        threads and 0.4 ms with one (measured, 2 cores).
-        """
-        V = self.V[:self.n]
-        if V.size < _THREADED_GEMV:
-            return _project_out(V, w)
-        with _blas_controller().limit(limits=1):
-            return _project_out(V, w)
+        """:func:`_project_out` over the ``n`` stored rows (on one BLAS thread: the
+        solver runs in :func:`_blas_on_one_thread`)."""
+        return _project_out(self.V[:self.n], w)
 
     def append(self, v: np.ndarray) -> None:
         self.V[self.n] = v
@@ -215,6 +216,13 @@ def lanczos(matvec: Matvec, v0: np.ndarray, which: str, k: int, tol: float, max_
     FloatingPointError
         If a product is not finite.
     """
+    with _blas_on_one_thread():
+        return _iterate(matvec, v0, which, k, tol, max_basis, max_restarts, rng)
+
+
+def _iterate(matvec: Matvec, v0: np.ndarray, which: str, k: int, tol: float, max_basis: int,
+             max_restarts: int, rng: np.random.Generator) -> LanczosResult:
+    """The iteration of :func:`lanczos`."""
     P = v0.size
     tol = max(tol, _EPS)
     basis = _Basis(P, max_basis)
