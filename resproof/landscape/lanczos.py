@@ -244,9 +244,9 @@ def _iterate(matvec: Matvec, v0: np.ndarray, which: str, k: int, tol: float, max
         beta = _extend(basis, w)
         if not math.isfinite(beta):
             raise FloatingPointError(f"non-finite Lanczos coefficient after {count} products")
-        theta, S = _wanted(basis, which, k)
         n = basis.n
         if beta <= _BREAKDOWN * basis.norm or n == P:
+            theta, S = _wanted(basis, which, k)
             breakdowns += 1
             basis.beta[n - 1] = 0.0
             if n < P and _needs_block(basis, block_start, theta, which, k, tol):
@@ -261,14 +261,18 @@ def _iterate(matvec: Matvec, v0: np.ndarray, which: str, k: int, tol: float, max
             converged = np.all(residuals <= _threshold(theta, tol))
             return done(theta, Y, residuals,
                         LanczosStop.CONVERGED if converged else LanczosStop.INVARIANT)
-        estimates = beta * np.abs(S[-1])
-        if (n >= hold_until and steps >= MIN_STEPS and theta.size == k
-                and (estimates <= margin * _threshold(theta, tol)).all()):
-            Y, residuals = _confirm(matvec, basis, theta, S)
-            count += k
-            if np.all(residuals <= _threshold(theta, tol)):
-                return done(theta, Y, residuals, LanczosStop.CONVERGED)
-            margin *= min(0.5, float(np.max(estimates / residuals)))
+        # the Ritz pairs are needed only where the rule is tested and for a last confirmation
+        testing = n >= hold_until and steps >= MIN_STEPS
+        if testing or n >= max_basis:
+            theta, S = _wanted(basis, which, k)
+        if testing and theta.size == k:
+            estimates = beta * np.abs(S[-1])
+            if (estimates <= margin * _threshold(theta, tol)).all():
+                Y, residuals = _confirm(matvec, basis, theta, S)
+                count += k
+                if np.all(residuals <= _threshold(theta, tol)):
+                    return done(theta, Y, residuals, LanczosStop.CONVERGED)
+                margin *= min(0.5, float(np.max(estimates / residuals)))
         if n < max_basis:
             basis.append(w / beta)
         elif restarts < max_restarts:
