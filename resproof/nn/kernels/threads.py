@@ -63,7 +63,9 @@ def one_thread(kernel, *args):
 
     The products here are skinny (inner sizes 4..32) and the kernels run their
     own threads over sample chunks; OpenBLAS threads inside them would only
-    contend (3.5x slower for size L when the other core is busy, measured).
+    contend (3.5x slower for size L when the other core is busy, measured; on a
+    quiet machine with SkylakeX kernels the two settings are within noise on sizes
+    M and L, re-measured 2026-12-07).
     Thread counts change only the speed, never a bit of a result.
     """
     get, put = _blas_threads()
