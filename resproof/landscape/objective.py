@@ -122,6 +122,10 @@ def check_theta(objective: Objective, theta: Any, field: str = "theta") -> np.nd
     return array.copy()
 
 
+#: Columns per block product when a Hessian is assembled from ``hvp_block``.
+HESSIAN_BLOCK = 16
+
+
 class FunctionObjective:
     """An :class:`Objective` from user callables.
 
@@ -133,9 +137,13 @@ class FunctionObjective:
         ``(theta, v) -> H v``; default ``hessian(theta) @ v``.
     hessian
         ``theta -> (P, P)``; default: assembled column by column from ``hvp``
-        (``P`` products) and symmetrised.
+        (``P`` products; :data:`HESSIAN_BLOCK` columns per product when ``hvp_block``
+        is given) and symmetrised.
     n_params
         ``P``.  At least one of ``hvp`` / ``hessian`` is required.
+    hvp_block
+        ``(theta, V) -> (b, P)``, ``H`` applied to the rows of ``V`` in one pass
+        (optional; block Lanczos and the column Hessian use it).
 
     Examples
     --------
@@ -151,15 +159,21 @@ class FunctionObjective:
                  grad: Callable[[np.ndarray], np.ndarray],
                  hvp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                  hessian: Callable[[np.ndarray], np.ndarray] | None = None, *,
-                 n_params: int) -> None:
+                 n_params: int,
+                 hvp_block: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                 ) -> None:
         if hvp is None and hessian is None:
             raise InvalidInput("hvp", "hvp or hessian (a FunctionObjective needs second "
                                "derivatives)")
-        for field, fn in (("loss", loss), ("grad", grad), ("hvp", hvp), ("hessian", hessian)):
+        for field, fn in (("loss", loss), ("grad", grad), ("hvp", hvp), ("hessian", hessian),
+                          ("hvp_block", hvp_block)):
             if fn is not None and not callable(fn):
                 raise InvalidInput(field, "a callable", fn)
         self.n_params = int(n_params)
         self._loss, self._grad, self._hvp, self._hessian = loss, grad, hvp, hessian
+        if hvp_block is not None:
+            # an attribute only when given: has_block_hvp tells block methods it is native
+            self.hvp_block = hvp_block
 
     def loss(self, theta: np.ndarray) -> float:
         return float(self._loss(theta))
@@ -175,8 +189,13 @@ class FunctionObjective:
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         if self._hessian is not None:
             return np.asarray(self._hessian(theta), dtype=np.float64)
-        columns = np.eye(self.n_params)
-        H = np.column_stack([self.hvp(theta, e) for e in columns])
+        P = self.n_params
+        eye = np.eye(P)
+        if has_block_hvp(self):
+            H = np.concatenate([hvp_block(self, theta, eye[j:j + HESSIAN_BLOCK])
+                                for j in range(0, P, HESSIAN_BLOCK)]).T
+        else:
+            H = np.column_stack([self.hvp(theta, e) for e in eye])
         return 0.5 * (H + H.T)
 
 

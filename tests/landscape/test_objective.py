@@ -64,6 +64,33 @@ def test_function_objective_defaults_hvp_from_hessian_and_back():
     assert isinstance(with_hvp, Objective)
 
 
+def test_function_objective_hessian_columns_come_in_block_products():
+    from resproof.landscape.objective import HESSIAN_BLOCK, has_block_hvp
+
+    P = HESSIAN_BLOCK + 5
+    B = np.random.default_rng(3).standard_normal((P, P))
+    A = B + B.T
+    calls = []
+
+    def block(x, V):
+        calls.append(V.shape[0])
+        return V @ A
+
+    plain = FunctionObjective(lambda x: 0.5 * x @ A @ x, lambda x: A @ x,
+                              hvp=lambda x, v: A @ v, n_params=P)
+    blocked = FunctionObjective(lambda x: 0.5 * x @ A @ x, lambda x: A @ x,
+                                hvp=lambda x, v: A @ v, n_params=P, hvp_block=block)
+    assert not has_block_hvp(plain)
+    assert has_block_hvp(blocked)
+    x = np.zeros(P)
+    np.testing.assert_allclose(blocked.hessian(x), A, rtol=1e-14)
+    np.testing.assert_allclose(blocked.hessian(x), plain.hessian(x), rtol=1e-14)
+    assert calls == [HESSIAN_BLOCK, 5, HESSIAN_BLOCK, 5]
+    with pytest.raises(InvalidInput, match="hvp_block"):
+        FunctionObjective(lambda x: 0.0, lambda x: x, hvp=lambda x, v: v, n_params=1,
+                          hvp_block=3)
+
+
 def test_function_objective_needs_second_derivatives():
     with pytest.raises(InvalidInput, match="hvp"):
         FunctionObjective(lambda x: 0.0, lambda x: x, n_params=1)
