@@ -164,45 +164,48 @@ def _threaded(lay, N):
 
 
 @njit(cache=True)
-def _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g):
-    N, P = X.shape[0], th.size
+def _loss_grad_chunk(c, nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts, Rs,
+                     want_g):
+    N = X.shape[0]
     per = _need(lay, (N + nch - 1) // nch)
-    base = nch * (P + 1) + P + c * per
     a, b = _bounds(N, nch, c)
-    thT = W[nch * (P + 1):nch * (P + 1) + P]
     Rs[c] = loss_grad_rows(th, thT, lay, X[a:b], Y[a:b], acode, ap, lcode, lp, skip, 1.0 / N,
-                           W[base:base + per], parts[c], want_g)
+                           work[c * per:(c + 1) * per], parts[c], want_g)
 
 
 # prange's index is unsigned: each chunk call converts it, so the chunk kernels compile once
 # for the serial and the threaded loop.
 @njit(cache=True, parallel=True)
-def _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g):
+def _loss_grad_threads(nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts, Rs,
+                       want_g):
     for c in prange(nch):
-        _loss_grad_chunk(np.int64(c), nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts,
-                         Rs, want_g)
+        _loss_grad_chunk(np.int64(c), nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip,
+                         work, parts, Rs, want_g)
 
 
 @njit(cache=True)
 def _loss_grad_buffers(th, lay, X, W):
-    """The chunk count and the work buffer of :func:`_loss_grad` (grown if too small), with
-    ``theta`` transposed (:func:`resproof.nn.kernels.buffers.transposed`) into it."""
+    """The work buffer of :func:`_loss_grad` (grown if too small) and its parts: the
+    chunks' gradient parts (``nch x P``) and risks, ``theta`` transposed
+    (:func:`resproof.nn.kernels.buffers.transposed`) and the chunks' work areas."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
-    need = nch * (_need(lay, (N + nch - 1) // nch) + P + 1) + P
+    head = nch * (P + 1) + P
+    need = head + nch * _need(lay, (N + nch - 1) // nch)
     if W.size < need:
         W = np.empty(need)
-    transposed(lay, th, W[nch * (P + 1):nch * (P + 1) + P])
-    return nch, W
+    parts, Rs = W[:nch * P].reshape((nch, P)), W[nch * P:nch * (P + 1)]
+    thT = transposed(lay, th, W[nch * (P + 1):head])
+    return W, parts, Rs, thT, W[head:]
 
 
 @njit(cache=True)
-def _loss_grad_total(nch, P, W, want_g):
+def _loss_grad_total(parts, Rs, want_g):
     """``R`` and ``dR/dtheta`` from the chunks' parts, added in chunk order."""
     R = 0.0
-    for c in range(nch):
-        R += W[nch * P + c]
-    return R, _sum_parts(W[:nch * P].reshape((nch, P))) if want_g else np.empty(0)
+    for c in range(Rs.size):
+        R += Rs[c]
+    return R, _sum_parts(parts) if want_g else np.empty(0)
 
 
 @njit(cache=True)
@@ -210,24 +213,21 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     """``(R, dR/dtheta)`` (an empty gradient unless ``want_g``) and the work buffer,
     the samples in chunks (:data:`CHUNK`) one after another; :func:`_loss_grad_threaded`
     runs the same chunks on threads, with the same bits."""
-    P = th.size
-    nch, W = _loss_grad_buffers(th, lay, X, W)
-    parts, Rs = W[:nch * P].reshape((nch, P)), W[nch * P:nch * (P + 1)]
-    for c in range(nch):
-        _loss_grad_chunk(c, nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs,
-                         want_g)
-    R, g = _loss_grad_total(nch, P, W, want_g)
+    W, parts, Rs, thT, work = _loss_grad_buffers(th, lay, X, W)
+    for c in range(Rs.size):
+        _loss_grad_chunk(c, Rs.size, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work,
+                         parts, Rs, want_g)
+    R, g = _loss_grad_total(parts, Rs, want_g)
     return R, g, W
 
 
 @njit(cache=True)
 def _loss_grad_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     """:func:`_loss_grad` with the chunks on numba's threads."""
-    P = th.size
-    nch, W = _loss_grad_buffers(th, lay, X, W)
-    parts, Rs = W[:nch * P].reshape((nch, P)), W[nch * P:nch * (P + 1)]
-    _loss_grad_threads(nch, th, lay, X, Y, acode, ap, lcode, lp, skip, W, parts, Rs, want_g)
-    R, g = _loss_grad_total(nch, P, W, want_g)
+    W, parts, Rs, thT, work = _loss_grad_buffers(th, lay, X, W)
+    _loss_grad_threads(Rs.size, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts, Rs,
+                       want_g)
+    R, g = _loss_grad_total(parts, Rs, want_g)
     return R, g, W
 
 
@@ -267,23 +267,28 @@ def _backward_buffers(lay, N, W):
 
 
 @njit(cache=True)
+def _backward_prepared(th, lay, X, W):
+    """The states' arrays and ``ZB`` (:func:`_backward_buffers`), the work buffer and
+    ``theta`` transposed, for :func:`_backward` and :func:`_backward_threaded`."""
+    st, ZB, W = _backward_buffers(lay, X.shape[0], W)
+    return st, ZB, W, transposed(lay, th, np.empty(th.size)), _chunks(X.shape[0])
+
+
+@njit(cache=True)
 def _backward(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     """:func:`backward_states` into the work buffer ``W`` (returned, grown if too small),
     the samples in chunks one after another (:func:`_backward_threaded`: on threads)."""
-    st, ZB, W = _backward_buffers(lay, X.shape[0], W)
-    thT = transposed(lay, th, np.empty(th.size))
-    for c in range(_chunks(X.shape[0])):
-        _backward_chunk(c, _chunks(X.shape[0]), th, thT, lay, X, Y, acode, ap, lcode, lp, skip,
-                        st, ZB)
+    st, ZB, W, thT, nch = _backward_prepared(th, lay, X, W)
+    for c in range(nch):
+        _backward_chunk(c, nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
     return st, W
 
 
 @njit(cache=True)
 def _backward_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
     """:func:`_backward` with the chunks on numba's threads."""
-    st, ZB, W = _backward_buffers(lay, X.shape[0], W)
-    _backward_threads(_chunks(X.shape[0]), th, transposed(lay, th, np.empty(th.size)), lay, X, Y,
-                      acode, ap, lcode, lp, skip, st, ZB)
+    st, ZB, W, thT, nch = _backward_prepared(th, lay, X, W)
+    _backward_threads(nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, st, ZB)
     return st, W
 
 
@@ -296,35 +301,36 @@ def backward_states(th, lay, X, Y, acode, ap, lcode, lp, skip):
 
 
 @njit(cache=True)
-def _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts):
+def _hvp_chunk(c, nch, th, thT, lay, X, skip, v, vT, st, work, parts):
     XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB = st
-    N, P = X.shape[0], th.size
+    N = X.shape[0]
     per = _need(lay, (N + nch - 1) // nch)
-    base = nch * P + 2 * P + c * per
     a, b = _bounds(N, nch, c)
-    thT, vT = W[nch * P:(nch + 1) * P], W[(nch + 1) * P:(nch + 2) * P]
     hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB,
-             W[base:base + per], parts[c])
+             work[c * per:(c + 1) * per], parts[c])
 
 
 @njit(cache=True, parallel=True)
-def _hvp_threads(nch, th, lay, X, skip, v, st, W, parts):
+def _hvp_threads(nch, th, thT, lay, X, skip, v, vT, st, work, parts):
     for c in prange(nch):
-        _hvp_chunk(np.int64(c), nch, th, lay, X, skip, v, st, W, parts)
+        _hvp_chunk(np.int64(c), nch, th, thT, lay, X, skip, v, vT, st, work, parts)
 
 
 @njit(cache=True)
 def _hvp_buffers(th, lay, X, v, W):
-    """The chunk count and the work buffer of :func:`_hvp` (grown if too small), with
-    ``theta`` and ``v`` transposed (:func:`resproof.nn.kernels.buffers.transposed`) into it."""
+    """The work buffer of :func:`_hvp` (grown if too small) and its parts: the chunks'
+    parts (``nch x P``), ``theta`` and ``v`` transposed
+    (:func:`resproof.nn.kernels.buffers.transposed`) and the chunks' work areas."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
-    need = nch * (_need(lay, (N + nch - 1) // nch) + P) + 2 * P
+    head = (nch + 2) * P
+    need = head + nch * _need(lay, (N + nch - 1) // nch)
     if W.size < need:
         W = np.empty(need)
-    transposed(lay, th, W[nch * P:(nch + 1) * P])
-    transposed(lay, v, W[(nch + 1) * P:(nch + 2) * P])
-    return nch, W
+    parts = W[:nch * P].reshape((nch, P))
+    thT = transposed(lay, th, W[nch * P:(nch + 1) * P])
+    vT = transposed(lay, v, W[(nch + 1) * P:head])
+    return W, parts, thT, vT, W[head:]
 
 
 @njit(cache=True)
@@ -332,22 +338,20 @@ def _hvp(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """``H v`` from the states of :func:`backward_states`, the samples in chunks
     (:func:`resproof.nn.kernels.passes.hvp_rows`) one after another, their parts added in
     chunk order (:func:`_hvp_threaded`: the chunks on threads, the same bits)."""
-    P = th.size
-    nch, W = _hvp_buffers(th, lay, X, v, W)
-    parts = W[:nch * P].reshape((nch, P))
+    W, parts, thT, vT, work = _hvp_buffers(th, lay, X, v, W)
     st = (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB)
+    nch = parts.shape[0]
     for c in range(nch):
-        _hvp_chunk(c, nch, th, lay, X, skip, v, st, W, parts)
+        _hvp_chunk(c, nch, th, thT, lay, X, skip, v, vT, st, work, parts)
     return _sum_parts(parts), W
 
 
 @njit(cache=True)
 def _hvp_threaded(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """:func:`_hvp` with the chunks on numba's threads."""
-    P = th.size
-    nch, W = _hvp_buffers(th, lay, X, v, W)
-    parts = W[:nch * P].reshape((nch, P))
-    _hvp_threads(nch, th, lay, X, skip, v, (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB), W, parts)
+    W, parts, thT, vT, work = _hvp_buffers(th, lay, X, v, W)
+    _hvp_threads(parts.shape[0], th, thT, lay, X, skip, v, vT,
+                 (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB), work, parts)
     return _sum_parts(parts), W
 
 
@@ -382,16 +386,20 @@ def private(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _is_private(a: np.ndarray) -> bool:
+    return _PRIVATE.get(id(a)) is a
+
+
 def _same_array(a: np.ndarray, a0: np.ndarray) -> bool:
     """``a`` equals the remembered ``a0``: the same :func:`private` array, or equal entries."""
-    if a is a0 and _PRIVATE.get(id(a)) is a:
+    if a is a0 and _is_private(a):
         return True
     return a.shape == a0.shape and bool(_same(a, a0))
 
 
 def _remembered(a: np.ndarray) -> np.ndarray:
     """What :func:`_states` keeps of ``a``: a :func:`private` array itself, else a copy."""
-    return a if _PRIVATE.get(id(a)) is a else a.copy()
+    return a if _is_private(a) else a.copy()
 
 
 def _states(th, lay, X, Y, acode, ap, lcode, lp, skip):
