@@ -6,7 +6,8 @@ The models (:mod:`resproof.nn.models`) call the entry points exported here:
 in :mod:`.drivers`, and ``hvp_block`` (the Hessian on a block of vectors, in
 :mod:`.block`).  Kernels take arrays and integers and return arrays.
 
-Modules: :mod:`.drivers` (the entry points, sample chunks, state cache),
+Modules: :mod:`.drivers` (the entry points, state cache), :mod:`.chunks` (the passes
+over sample chunks, serial and threaded),
 :mod:`.block` (``H`` applied to ``b`` vectors in one pass, products widened),
 :mod:`.passes` (one pass over a range of rows), :mod:`.small` (the BLAS-free
 path for narrow layers), :mod:`.fastmath` (SIMD tanh and sums),

@@ -39,12 +39,13 @@ from numba import njit, prange
 
 from .blas import gemm, new_scratch
 from .buffers import NO, YES, ZERO, _block, _sum_k, _take
-from .drivers import _LOCAL, _bounds, _chunks, _states, _sum_parts, _work
+from .chunks import _bounds, _chunks, _sum_parts
+from .drivers import _LOCAL, _states, _work
 from .passes import rows_of
 from .threads import one_thread
 
 #: Multiply-adds per block pass (``b N M sum K``) from which chunks run on parallel threads
-#: (as :data:`resproof.nn.kernels.drivers.PARALLEL_WORK` for one vector).
+#: (as :data:`resproof.nn.kernels.chunks.PARALLEL_WORK` for one vector).
 PARALLEL_WORK = 1 << 22
 
 
@@ -269,7 +270,7 @@ def _sub_rows(N, nch, b):
 
 @njit(cache=True)
 def _block_threaded(lay, N, b):
-    """:func:`resproof.nn.kernels.drivers._threaded` for the ``b``-fold work."""
+    """:func:`resproof.nn.kernels.chunks._threaded` for the ``b``-fold work."""
     return _chunks(N) > 1 and b * N * lay[1] * max(_sum_k(lay), 1) >= PARALLEL_WORK
 
 

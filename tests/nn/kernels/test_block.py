@@ -93,7 +93,7 @@ def test_restricted_network_objective(subset):
 def chunked_problem():
     """Several chunks, sub-chunks inside them, and the threaded path."""
     from resproof.nn.kernels.block import _block_threaded, _subchunks
-    from resproof.nn.kernels.drivers import CHUNK, _bounds, _chunks
+    from resproof.nn.kernels.chunks import CHUNK, _bounds, _chunks
 
     rng = np.random.default_rng(7)
     N = 1300

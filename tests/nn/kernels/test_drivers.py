@@ -1,5 +1,5 @@
-"""The entry points' choices: serial or threaded kernels, transposed weights, the state
-cache's knowledge of private data, and the switch to the BLAS-free small path."""
+"""The entry points' choices: transposed weights, the state cache's knowledge of private
+data, and the switch to the BLAS-free small path."""
 
 from __future__ import annotations
 
@@ -13,25 +13,6 @@ from tests.nn.kernels.test_kernels import chunked_problem
 
 def _args(model, X, Y):
     return model.objective(X, Y)._args
-
-
-def test_serial_and_threaded_kernels_agree_bitwise():
-    model, X, Y, theta = chunked_problem()
-    lay, X, Y, acode, ap, lcode, lp, skip = _args(model, X, Y)
-    v = np.random.default_rng(4).standard_normal(theta.size)
-    assert drivers._threaded(lay, X.shape[0])
-    args = (theta, lay, X, Y, acode, ap, lcode, lp, skip)
-    R_s, g_s, _ = drivers._loss_grad(*args, np.empty(0), True)
-    R_t, g_t, _ = drivers._loss_grad_threaded(*args, np.empty(0), True)
-    assert R_s == R_t
-    assert np.array_equal(g_s, g_t)
-    st_s, _ = drivers._backward(*args, np.empty(0))
-    st_t, _ = drivers._backward_threaded(*args, np.empty(0))
-    for a, b in zip(st_s, st_t, strict=True):
-        assert np.array_equal(a, b)
-    Hv_s, _ = drivers._hvp(theta, lay, X, skip, v, *st_s, np.empty(0))
-    Hv_t, _ = drivers._hvp_threaded(theta, lay, X, skip, v, *st_s, np.empty(0))
-    assert np.array_equal(Hv_s, Hv_t)
 
 
 def test_transposed_stores_every_weight_transposed_and_every_bias_as_is():

@@ -112,7 +112,7 @@ def test_results_do_not_depend_on_blas_threads():
 
 def chunked_problem(loss="squared"):
     """More samples than one chunk, and enough work per pass for the threaded path."""
-    from resproof.nn.kernels.drivers import CHUNK, _threaded
+    from resproof.nn.kernels.chunks import CHUNK, _threaded
 
     rng = np.random.default_rng(5)
     N = 1300

@@ -10,8 +10,8 @@ import pytest
 from numba import njit
 
 from resproof.nn.instances import resnest_tanh
+from resproof.nn.kernels import chunks, fastmath, small
 from resproof.nn.kernels import drivers as kernels
-from resproof.nn.kernels import fastmath, small
 from resproof.nn.kernels.buffers import _need
 from resproof.nn.models import ResNEst
 
@@ -38,7 +38,7 @@ def _both_paths(th, args):
     assert small._small(lay, X.shape[0])
     W = np.empty(int(_need(lay, X.shape[0])))
     R_s, g_s = kernels._loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, True)
-    R_b, g_b, _ = kernels._loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0), True)
+    R_b, g_b, _ = chunks._loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, np.empty(0), True)
     return (R_s, g_s), (R_b, g_b)
 
 
