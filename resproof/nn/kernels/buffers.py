@@ -15,7 +15,7 @@ from ..layout import HEAD, PER_BLOCK
 #: Integer and boolean arguments that compiled kernels pass to compiled callees.  A literal
 #: (``0``, ``True``) would have numba compile the callee once for each value it is passed;
 #: numpy scalars are typed ``int64`` / ``bool``, so each callee compiles once.
-ZERO = np.int64(0)
+ZERO, ONE = np.int64(0), np.int64(1)
 NO, YES = np.bool_(False), np.bool_(True)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .buffers import ZERO, _need, _sum_k, _take, transposed
+from .buffers import ONE, ZERO, _need, _sum_k, _take, transposed
 from .passes import backward_rows, forward_rows, hvp_rows, loss_grad_rows, state_arrays
 
 #: Samples per parallel task, at most.  The chunks depend on ``N`` alone, so the
@@ -69,36 +69,47 @@ def _threaded(lay, N):
 def _loss_grad_chunk(c, nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts, Rs,
                      want_g):
     N = X.shape[0]
-    per = _need(lay, (N + nch - 1) // nch)
     a, b = _bounds(N, nch, c)
     Rs[c] = loss_grad_rows(th, thT, lay, X[a:b], Y[a:b], acode, ap, lcode, lp, skip, 1.0 / N,
-                           work[c * per:(c + 1) * per], parts[c], want_g)
+                           work, parts[c], want_g)
 
 
 # prange's index is unsigned: each chunk call converts it, so the chunk kernels compile once
 # for the serial and the threaded loop.
 @njit(cache=True, parallel=True)
-def _loss_grad_threads(nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts, Rs,
-                       want_g):
-    for c in prange(nch):
-        _loss_grad_chunk(np.int64(c), nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip,
-                         work, parts, Rs, want_g)
+def _loss_grad_threads(nch, lanes, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts,
+                       Rs, want_g):
+    per = work.size // lanes
+    for q in prange(lanes):
+        lane = np.int64(q)
+        for c in range(lane, nch, lanes):
+            _loss_grad_chunk(c, nch, th, thT, lay, X, Y, acode, ap, lcode, lp, skip,
+                             work[lane * per:(lane + 1) * per], parts, Rs, want_g)
 
 
 @njit(cache=True)
-def _loss_grad_buffers(th, lay, X, W):
+def _lanes(nch, threads):
+    """Threads that run the chunks: lane ``l`` takes chunks ``l, l + lanes, ...`` into its own
+    work area, so a lane's temporaries stay in its core's cache from one chunk to the next
+    (a work area per chunk is cold at every chunk: size-L HVP 13.8 ms against 12.4 ms on one
+    thread, measured).  Which lane computes a chunk changes no bit of it."""
+    return max(1, min(nch, threads))
+
+
+@njit(cache=True)
+def _loss_grad_buffers(th, lay, X, W, lanes):
     """The work buffer of :func:`_loss_grad` (grown if too small) and its parts: the
     chunks' gradient parts (``nch x P``) and risks, ``theta`` transposed
-    (:func:`resproof.nn.kernels.buffers.transposed`) and the chunks' work areas."""
+    (:func:`resproof.nn.kernels.buffers.transposed`) and ``lanes`` work areas."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
     head = nch * (P + 1) + P
-    need = head + nch * _need(lay, (N + nch - 1) // nch)
+    need = head + lanes * _need(lay, (N + nch - 1) // nch)
     if W.size < need:
         W = np.empty(need)
     parts, Rs = W[:nch * P].reshape((nch, P)), W[nch * P:nch * (P + 1)]
     thT = transposed(lay, th, W[nch * (P + 1):head])
-    return W, parts, Rs, thT, W[head:]
+    return W, parts, Rs, thT, W[head:need]
 
 
 @njit(cache=True)
@@ -115,7 +126,7 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
     """``(R, dR/dtheta)`` (an empty gradient unless ``want_g``) and the work buffer,
     the samples in chunks (:data:`CHUNK`) one after another; :func:`_loss_grad_threaded`
     runs the same chunks on threads, with the same bits."""
-    W, parts, Rs, thT, work = _loss_grad_buffers(th, lay, X, W)
+    W, parts, Rs, thT, work = _loss_grad_buffers(th, lay, X, W, ONE)
     for c in range(Rs.size):
         _loss_grad_chunk(c, Rs.size, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work,
                          parts, Rs, want_g)
@@ -124,10 +135,11 @@ def _loss_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
 
 
 @njit(cache=True)
-def _loss_grad_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g):
-    """:func:`_loss_grad` with the chunks on numba's threads."""
-    W, parts, Rs, thT, work = _loss_grad_buffers(th, lay, X, W)
-    _loss_grad_threads(Rs.size, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts, Rs,
+def _loss_grad_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g, threads):
+    """:func:`_loss_grad` with the chunks on ``threads`` of numba's threads."""
+    lanes = _lanes(_chunks(X.shape[0]), threads)
+    W, parts, Rs, thT, work = _loss_grad_buffers(th, lay, X, W, lanes)
+    _loss_grad_threads(Rs.size, lanes, th, thT, lay, X, Y, acode, ap, lcode, lp, skip, work, parts, Rs,
                        want_g)
     R, g = _loss_grad_total(parts, Rs, want_g)
     return R, g, W
@@ -197,34 +209,36 @@ def _backward_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
 @njit(cache=True)
 def _hvp_chunk(c, nch, th, thT, lay, X, skip, v, vT, st, work, parts):
     XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB = st
-    N = X.shape[0]
-    per = _need(lay, (N + nch - 1) // nch)
-    a, b = _bounds(N, nch, c)
-    hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB,
-             work[c * per:(c + 1) * per], parts[c])
+    a, b = _bounds(X.shape[0], nch, c)
+    hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, work,
+             parts[c])
 
 
 @njit(cache=True, parallel=True)
-def _hvp_threads(nch, th, thT, lay, X, skip, v, vT, st, work, parts):
-    for c in prange(nch):
-        _hvp_chunk(np.int64(c), nch, th, thT, lay, X, skip, v, vT, st, work, parts)
+def _hvp_threads(nch, lanes, th, thT, lay, X, skip, v, vT, st, work, parts):
+    per = work.size // lanes
+    for q in prange(lanes):
+        lane = np.int64(q)
+        for c in range(lane, nch, lanes):
+            _hvp_chunk(c, nch, th, thT, lay, X, skip, v, vT, st,
+                       work[lane * per:(lane + 1) * per], parts)
 
 
 @njit(cache=True)
-def _hvp_buffers(th, lay, X, v, W):
+def _hvp_buffers(th, lay, X, v, W, lanes):
     """The work buffer of :func:`_hvp` (grown if too small) and its parts: the chunks'
     parts (``nch x P``), ``theta`` and ``v`` transposed
-    (:func:`resproof.nn.kernels.buffers.transposed`) and the chunks' work areas."""
+    (:func:`resproof.nn.kernels.buffers.transposed`) and ``lanes`` work areas."""
     N, P = X.shape[0], th.size
     nch = _chunks(N)
     head = (nch + 2) * P
-    need = head + nch * _need(lay, (N + nch - 1) // nch)
+    need = head + lanes * _need(lay, (N + nch - 1) // nch)
     if W.size < need:
         W = np.empty(need)
     parts = W[:nch * P].reshape((nch, P))
     thT = transposed(lay, th, W[nch * P:(nch + 1) * P])
     vT = transposed(lay, v, W[(nch + 1) * P:head])
-    return W, parts, thT, vT, W[head:]
+    return W, parts, thT, vT, W[head:need]
 
 
 @njit(cache=True)
@@ -232,7 +246,7 @@ def _hvp(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """``H v`` from the states of :func:`backward_states`, the samples in chunks
     (:func:`resproof.nn.kernels.passes.hvp_rows`) one after another, their parts added in
     chunk order (:func:`_hvp_threaded`: the chunks on threads, the same bits)."""
-    W, parts, thT, vT, work = _hvp_buffers(th, lay, X, v, W)
+    W, parts, thT, vT, work = _hvp_buffers(th, lay, X, v, W, ONE)
     st = (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB)
     nch = parts.shape[0]
     for c in range(nch):
@@ -241,9 +255,10 @@ def _hvp(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
 
 
 @njit(cache=True)
-def _hvp_threaded(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
-    """:func:`_hvp` with the chunks on numba's threads."""
-    W, parts, thT, vT, work = _hvp_buffers(th, lay, X, v, W)
-    _hvp_threads(parts.shape[0], th, thT, lay, X, skip, v, vT,
+def _hvp_threaded(th, lay, X, skip, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W, threads):
+    """:func:`_hvp` with the chunks on ``threads`` of numba's threads."""
+    lanes = _lanes(_chunks(X.shape[0]), threads)
+    W, parts, thT, vT, work = _hvp_buffers(th, lay, X, v, W, lanes)
+    _hvp_threads(parts.shape[0], lanes, th, thT, lay, X, skip, v, vT,
                  (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB), work, parts)
     return _sum_parts(parts), W

@@ -69,7 +69,7 @@ from .chunks import (
 from .losses import risk
 from .passes import forward_rows, state_arrays
 from .small import _loss_grad_small, _small
-from .threads import one_thread
+from .threads import on_numba_threads, one_thread
 
 
 @njit(cache=True)
@@ -230,9 +230,11 @@ def _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, want_g):
     W = _narrow(lay, X.shape[0])
     if W is not None:
         return _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
-    kernel = _loss_grad_threaded if _threaded(lay, X.shape[0]) else _loss_grad
-    R, g, _LOCAL.fwd = one_thread(kernel, th, lay, X, Y, acode, ap, lcode, lp, skip,
-                                   _work("fwd"), want_g)
+    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"), want_g)
+    if _threaded(lay, X.shape[0]):
+        R, g, _LOCAL.fwd = one_thread(on_numba_threads, _loss_grad_threaded, *args)
+    else:
+        R, g, _LOCAL.fwd = one_thread(_loss_grad, *args)
     return R, g
 
 
@@ -250,8 +252,11 @@ def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
     """``H(theta) v`` by the R-operator: a tangent forward and a reverse pass over the
     (remembered, see :func:`_states`) forward and adjoint states."""
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
-    kernel = _hvp_threaded if _threaded(lay, X.shape[0]) else _hvp
-    out, _LOCAL.tan = one_thread(kernel, th, lay, X, skip, v, *st, _work("tan"))
+    args = (th, lay, X, skip, v, *st, _work("tan"))
+    if _threaded(lay, X.shape[0]):
+        out, _LOCAL.tan = one_thread(on_numba_threads, _hvp_threaded, *args)
+    else:
+        out, _LOCAL.tan = one_thread(_hvp, *args)
     return out
 
 

@@ -208,7 +208,7 @@ def hvp_rows(th, lay, X, skip, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MU
         c = rows_of(CB, N, ko, K, a, b)
         mu = rows_of(MUB, N, ko, K, a, b)
         rz = rows_of(RZB, n, ko, K, ZERO, n)
-        rmu = rows_of(RMUB, n, ko, K, ZERO, n)
+        rmu = rows_of(RMUB, n, ZERO, K, ZERO, n)
         rW = out[oW:oW + M * K].reshape((M, K))
         gemm(rlam, YES, rows_of(VB, N, ko, K, a, b), NO, rW, 0.0, sc)
         gemm(lam, YES, rows_of(RVB, n, ko, K, ZERO, n), NO, rW, 1.0, sc)

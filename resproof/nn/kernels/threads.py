@@ -12,6 +12,7 @@ import os
 import time
 
 import numba
+import numpy as np
 
 _BLAS: list = []
 
@@ -82,6 +83,13 @@ def one_thread(kernel, *args):
             put(old)
         if lanes != 1:
             numba.set_num_threads(lanes)
+
+
+def on_numba_threads(kernel, *args):
+    """``kernel(*args, threads)``, ``threads`` numba's thread count now (as :func:`one_thread`
+    left it): threaded kernels give each thread a work area of its own, so they size
+    their buffers by it (compiled code that asks numba for it cannot be cached)."""
+    return kernel(*args, np.int64(numba.get_num_threads()))
 
 
 #: ``[wall time, machine CPU seconds, own CPU seconds, busy?]`` at the last look.
