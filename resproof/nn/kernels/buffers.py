@@ -46,6 +46,14 @@ def _sum_k(lay):
 
 
 @njit(cache=True)
+def _max_k(lay):
+    out = 0
+    for i in range(lay[3]):
+        out = max(out, _block(lay, i)[0])
+    return out
+
+
+@njit(cache=True)
 def _take(W, pos, shape):
     """The next ``prod(shape)`` entries of the work buffer ``W``, shaped, and the new position.
 
