@@ -46,14 +46,6 @@ def _sum_k(lay):
 
 
 @njit(cache=True)
-def _max_k(lay):
-    out = 0
-    for i in range(lay[3]):
-        out = max(out, _block(lay, i)[0])
-    return out
-
-
-@njit(cache=True)
 def _take(W, pos, shape):
     """The next ``prod(shape)`` entries of the work buffer ``W``, shaped, and the new position.
 
@@ -68,10 +60,19 @@ def _take(W, pos, shape):
 
 
 @njit(cache=True)
+def _max_k(lay):
+    out = 0
+    for i in range(lay[3]):
+        out = max(out, _block(lay, i)[0])
+    return out
+
+
+@njit(cache=True)
 def _need(lay, N):
     """Work buffer size of every kernel here."""
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
-    return 2 * (L + 2) * N * M + 8 * N * _sum_k(lay) + 4 * N * N_o + 4 * N * (M + N_in)
+    return (2 * (L + 2) * N * M + 8 * N * _sum_k(lay) + 4 * N * N_o + 4 * N * (M + N_in)
+            + M * _max_k(lay))
 
 
 @njit(cache=True)

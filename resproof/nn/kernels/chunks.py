@@ -207,20 +207,20 @@ def _backward_threaded(th, lay, X, Y, acode, ap, lcode, lp, skip, W):
 
 
 @njit(cache=True)
-def _hvp_chunk(c, nch, th, thT, lay, X, skip, acode, v, vT, st, work, parts):
+def _hvp_chunk(c, nch, th, thT, lay, X, skip, acode, lcode, v, vT, st, work, parts):
     XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB = st
     a, b = _bounds(X.shape[0], nch, c)
-    hvp_rows(th, lay, X, skip, acode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB,
-             work, parts[c])
+    hvp_rows(th, lay, X, skip, acode, lcode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB,
+             NUB, work, parts[c])
 
 
 @njit(cache=True, parallel=True)
-def _hvp_threads(nch, lanes, th, thT, lay, X, skip, acode, v, vT, st, work, parts):
+def _hvp_threads(nch, lanes, th, thT, lay, X, skip, acode, lcode, v, vT, st, work, parts):
     per = work.size // lanes
     for q in prange(lanes):
         lane = np.int64(q)
         for c in range(lane, nch, lanes):
-            _hvp_chunk(c, nch, th, thT, lay, X, skip, acode, v, vT, st,
+            _hvp_chunk(c, nch, th, thT, lay, X, skip, acode, lcode, v, vT, st,
                        work[lane * per:(lane + 1) * per], parts)
 
 
@@ -242,7 +242,7 @@ def _hvp_buffers(th, lay, X, v, W, lanes):
 
 
 @njit(cache=True)
-def _hvp(th, lay, X, skip, acode, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
+def _hvp(th, lay, X, skip, acode, lcode, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     """``H v`` from the states of :func:`backward_states`, the samples in chunks
     (:func:`resproof.nn.kernels.passes.hvp_rows`) one after another, their parts added in
     chunk order (:func:`_hvp_threaded`: the chunks on threads, the same bits)."""
@@ -250,15 +250,16 @@ def _hvp(th, lay, X, skip, acode, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W):
     st = (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB)
     nch = parts.shape[0]
     for c in range(nch):
-        _hvp_chunk(c, nch, th, thT, lay, X, skip, acode, v, vT, st, work, parts)
+        _hvp_chunk(c, nch, th, thT, lay, X, skip, acode, lcode, v, vT, st, work, parts)
     return _sum_parts(parts), W
 
 
 @njit(cache=True)
-def _hvp_threaded(th, lay, X, skip, acode, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W, threads):
+def _hvp_threaded(th, lay, X, skip, acode, lcode, v, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W,
+                  threads):
     """:func:`_hvp` with the chunks on ``threads`` of numba's threads."""
     lanes = _lanes(_chunks(X.shape[0]), threads)
     W, parts, thT, vT, work = _hvp_buffers(th, lay, X, v, W, lanes)
-    _hvp_threads(parts.shape[0], lanes, th, thT, lay, X, skip, acode, v, vT,
+    _hvp_threads(parts.shape[0], lanes, th, thT, lay, X, skip, acode, lcode, v, vT,
                  (XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB), work, parts)
     return _sum_parts(parts), W

@@ -252,7 +252,7 @@ def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
     """``H(theta) v`` by the R-operator: a tangent forward and a reverse pass over the
     (remembered, see :func:`_states`) forward and adjoint states."""
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
-    args = (th, lay, X, skip, np.int64(acode), v, *st, _work("tan"))
+    args = (th, lay, X, skip, np.int64(acode), np.int64(lcode), v, *st, _work("tan"))
     if _threaded(lay, X.shape[0]):
         out, _LOCAL.tan = one_thread(on_numba_threads, _hvp_threaded, *args)
     else:

@@ -166,8 +166,8 @@ def _apply_loss_hessian(Hl, RY, out):
 
 
 @njit(cache=True)
-def hvp_rows(th, lay, X, skip, acode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB,
-             W, out):
+def hvp_rows(th, lay, X, skip, acode, lcode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, LAM, MUB,
+             NUB, W, out):
     """The part of ``H v`` carried by rows ``a:b`` (R-operator, Pearlmutter 1994), written
     to ``out`` from the states of :func:`forward_rows` and :func:`backward_rows`;
     ``thT, vT``: ``th`` and ``v`` with their weights transposed
@@ -177,7 +177,8 @@ def hvp_rows(th, lay, X, skip, acode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, 
     ``s' = 1 - V^2`` and ``s'' = -2 V s'``, so ``s'``, ``C = Nu s''`` and ``Mu = Nu s'``
     are made again from ``V`` and ``Nu`` by the operations of
     :func:`resproof.nn.kernels.fastmath.tanh_array` and :func:`backward_rows` (the same
-    bits) instead of being read: three state arrays fewer to stream per block.
+    bits) instead of being read: three state arrays fewer to stream per block.  For the
+    squared loss (``lcode`` 0) every ``Hl_n`` is ``I / N``, applied without reading it.
     """
     N_in, M, N_o, L = lay[0], lay[1], lay[2], lay[3]
     N = X.shape[0]
@@ -194,6 +195,9 @@ def hvp_rows(th, lay, X, skip, acode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, 
     RMUB, pos = _take(W, pos, (nz,))
     rUT, pos = _take(W, pos, (M * _max_k(lay),))
     MUL, pos = _take(W, pos, (n * _max_k(lay),))
+    ones, pos = _take(W, pos, (n, 1))
+    for r in range(n):
+        ones[r, 0] = 1.0
     from_v = acode == 1
     Xr = X[a:b]
     sc = new_scratch()
@@ -222,7 +226,10 @@ def hvp_rows(th, lay, X, skip, acode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, 
         gemm(vb, NO, _mat(vT, oW, K, M), NO, RXS[i + 1], 1.0, sc)
     gemm(RXS[L], NO, _mat(thT, lay[5], M, N_o), NO, RY, 0.0, sc)
     gemm(XS[L][a:b], NO, _mat(vT, lay[5], M, N_o), NO, RY, 1.0, sc)
-    _apply_loss_hessian(Hl[a:b], RY, RG)
+    if lcode == 0:
+        _scaled(RG, 1.0 / N, RY)
+    else:
+        _apply_loss_hessian(Hl[a:b], RY, RG)
     # reverse: R{Lam_i}, R{Mu_i} = s'' R{Z_i} Nu_i + s' R{Nu_i}
     rWout = out[lay[5]:lay[5] + N_o * M].reshape((N_o, M))
     gemm(RG, YES, XS[L][a:b], NO, rWout, 0.0, sc)
@@ -263,7 +270,7 @@ def hvp_rows(th, lay, X, skip, acode, v, thT, vT, a, b, XS, VB, S1B, CB, G, Hl, 
         for m in range(M):
             for k in range(K):
                 out[oU + k * M + m] = ut[m, k]
-        _colsum(out, ob, rmu)
+        gemm(ones, YES, rmu, NO, out[ob:ob + K].reshape((1, K)), 0.0, sc)
         # R{Lam_{i-1}} = sigma R{Lam_i} + R{Mu} U + Mu dU, in place: R{Lam_i} is read
         # no more once R{Mu} is made
         gemm(rmu, NO, _mat(th, oU, K, M), NO, rlam, skip, sc)

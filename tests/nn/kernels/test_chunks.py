@@ -28,8 +28,8 @@ def test_serial_and_threaded_kernels_agree_bitwise():
     st_t, _ = chunks._backward_threaded(*args, np.empty(0))
     for a, b in zip(st_s, st_t, strict=True):
         assert np.array_equal(a, b)
-    Hv_s, _ = chunks._hvp(theta, lay, X, skip, acode, v, *st_s, np.empty(0))
+    Hv_s, _ = chunks._hvp(theta, lay, X, skip, acode, lcode, v, *st_s, np.empty(0))
     for lanes in (1, 2, 3):
-        Hv_t, _ = chunks._hvp_threaded(theta, lay, X, skip, acode, v, *st_s, np.empty(0),
+        Hv_t, _ = chunks._hvp_threaded(theta, lay, X, skip, acode, lcode, v, *st_s, np.empty(0),
                                        np.int64(lanes))
         assert np.array_equal(Hv_s, Hv_t)

@@ -94,6 +94,20 @@ def test_hvp_equals_hessian_times_v_on_random_architectures(seed, widths):
                                atol=1e-12 * max(1.0, np.abs(H).max()))
 
 
+@pytest.mark.parametrize(("activation", "loss"), [("tanh", "squared"), ("softplus", "welsch")])
+def test_hvp_on_one_sample_through_a_block_wider_than_the_residual_width(activation, loss):
+    """A work area sized by the samples alone would be too small here: the HVP's
+    ``M x K`` scratch exceeds everything else of a one-sample chunk."""
+    rng = np.random.default_rng(5)
+    model = ResNEst.build(2, 20, 2, (40,), activation=activation)
+    X, Y = rng.standard_normal((1, 2)), rng.standard_normal((1, 2))
+    theta = rng.standard_normal(model.n_params) * 0.3
+    obj = model.objective(X, Y)
+    v = rng.standard_normal(theta.size)
+    np.testing.assert_allclose(obj.hvp(theta, v), oracles.central_hvp(obj.grad, theta, v),
+                               rtol=1e-6, atol=1e-8)
+
+
 def test_results_do_not_depend_on_blas_threads():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     from resproof.nn.instances import resnest_tanh
