@@ -5,10 +5,11 @@
 same chunks on numba's threads, and the Python wrappers of :mod:`.drivers` pick one by
 :func:`_threaded`, so a run on small problems never compiles a parallel loop (seconds each
 on a first run).  The chunks depend on ``N`` alone and their parameter parts are added in
-chunk order, so serial and threaded give the same bits.  Each ``*_buffers`` helper lays out
-its kernel's work buffer once and hands out views of it: the chunks' parts, ``theta`` (and
-``v``) with the weights transposed (:func:`resproof.nn.kernels.buffers.transposed`) and the
-chunks' work areas.
+chunk order, so serial and threaded give the same bits.  The threaded kernels run the
+chunks on lanes (:func:`_lanes`), each with one work area that it reuses from chunk to
+chunk.  Each ``*_buffers`` helper lays out its kernel's work buffer once and hands out
+views of it: the chunks' parts, ``theta`` (and ``v``) with the weights transposed
+(:func:`resproof.nn.kernels.buffers.transposed`) and the lanes' work areas.
 """
 
 from __future__ import annotations
