@@ -36,16 +36,15 @@ fewer states (:func:`resproof.nn.kernels.passes.hvp_rows`); ``resproof bench --s
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from .blas import gemm, new_scratch
 from .buffers import NO, YES, ZERO, _block, _sum_k, _take
-from .chunks import _bounds, _chunks, _sum_parts
+from .chunks import _bounds, _chunks, _lanes, _sum_parts
 from .drivers import _LOCAL, _states, _work
 from .passes import rows_of
-from .threads import one_thread
+from .threads import on_numba_threads, one_thread
 
 #: Multiply-adds per block pass (``b N M sum K``) from which chunks run on parallel threads
 #: (as :data:`resproof.nn.kernels.chunks.PARALLEL_WORK` for one vector).
@@ -311,7 +310,7 @@ def _hvp_block(th, lay, X, skip, V, XS, VB, S1B, CB, G, Hl, LAM, MUB, NUB, W, th
     N, P = X.shape[0], th.size
     b = V.shape[0]
     nch = _chunks(N)
-    lanes = min(nch, threads) if _block_threaded(lay, N, b) else 1
+    lanes = _lanes(nch, threads) if _block_threaded(lay, N, b) else 1
     per = _need_block(lay, _sub_rows(N, nch, b), b)
     head = 2 * b * P + nch * 2 * b * P
     need = head + lanes * per
@@ -352,16 +351,12 @@ def hvp_block(th, lay, X, Y, acode, ap, lcode, lp, skip, V):
         return np.empty((0, th.size))
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
     if V.shape[0] <= MAX_BLOCK:
-        out, _LOCAL.blk = one_thread(_with_threads, th, lay, X, skip, V, *st, _work("blk"))
+        out, _LOCAL.blk = one_thread(on_numba_threads, _hvp_block, th, lay, X, skip, V, *st,
+                                     _work("blk"))
         return out
     out = np.empty_like(V)
     for lo in range(0, V.shape[0], MAX_BLOCK):
         out[lo:lo + MAX_BLOCK], _LOCAL.blk = one_thread(
-            _with_threads, th, lay, X, skip, V[lo:lo + MAX_BLOCK], *st, _work("blk"))
+            on_numba_threads, _hvp_block, th, lay, X, skip, V[lo:lo + MAX_BLOCK], *st,
+            _work("blk"))
     return out
-
-
-def _with_threads(*args):
-    """:func:`_hvp_block` on numba's thread count as :func:`one_thread` left it."""
-    return _hvp_block(*args, np.int64(numba.get_num_threads()))
-

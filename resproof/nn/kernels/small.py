@@ -19,7 +19,7 @@ from numba import njit
 
 from . import fastmath
 from .activations import act_arrays
-from .buffers import NO, YES, ZERO, _block, _mat, _sum_k, _take
+from .buffers import NO, YES, ZERO, _block, _mat, _max_k, _sum_k, _take
 from .losses import risk
 
 #: Largest ``N M max K`` for the fused loops: layers up to 8 wide, and up to 16 wide.
@@ -35,9 +35,7 @@ def _small(lay, N):
     up to 8 wide 1.81 (``N M K = 256``) to 1.46 (size S, 8192) and 1.02-1.19 at 32768;
     16 wide 1.13 at 8192, 0.94-1.08 at 16384, 0.81-0.91 at 24576-32768.
     """
-    kmax = 0
-    for i in range(lay[3]):
-        kmax = max(kmax, _block(lay, i)[0])
+    kmax = _max_k(lay)
     width = max(lay[0], lay[1], lay[2], kmax)
     work = N * lay[1] * max(kmax, 1)
     return (width <= 8 and work <= SMALL_WORK_8) or (width <= 16 and work <= SMALL_WORK_16)
