@@ -230,12 +230,18 @@ def _risk_and_grad(th, lay, X, Y, acode, ap, lcode, lp, skip, want_g):
     W = _narrow(lay, X.shape[0])
     if W is not None:
         return _loss_grad_narrow(th, lay, X, Y, acode, ap, lcode, lp, skip, W, want_g)
-    args = (th, lay, X, Y, acode, ap, lcode, lp, skip, _work("fwd"), want_g)
-    if _threaded(lay, X.shape[0]):
-        R, g, _LOCAL.fwd = one_thread(on_numba_threads, _loss_grad_threaded, *args)
-    else:
-        R, g, _LOCAL.fwd = one_thread(_loss_grad, *args)
+    R, g, _LOCAL.fwd = _on_chunks(_loss_grad, _loss_grad_threaded, lay, X.shape[0], th, lay,
+                                  X, Y, acode, ap, lcode, lp, skip, _work("fwd"), want_g)
     return R, g
+
+
+def _on_chunks(serial, threaded, lay, N, *args):
+    """``serial(*args)``, or ``threaded`` on numba's threads (:func:`on_numba_threads`) when
+    the pass is large enough (:func:`resproof.nn.kernels.chunks._threaded`); BLAS on one
+    thread either way."""
+    if _threaded(lay, N):
+        return one_thread(on_numba_threads, threaded, *args)
+    return one_thread(serial, *args)
 
 
 def loss(th, lay, X, Y, acode, ap, lcode, lp, skip):
@@ -252,11 +258,8 @@ def hvp(th, lay, X, Y, acode, ap, lcode, lp, skip, v):
     """``H(theta) v`` by the R-operator: a tangent forward and a reverse pass over the
     (remembered, see :func:`_states`) forward and adjoint states."""
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
-    args = (th, lay, X, skip, np.int64(acode), np.int64(lcode), v, *st, _work("tan"))
-    if _threaded(lay, X.shape[0]):
-        out, _LOCAL.tan = one_thread(on_numba_threads, _hvp_threaded, *args)
-    else:
-        out, _LOCAL.tan = one_thread(_hvp, *args)
+    out, _LOCAL.tan = _on_chunks(_hvp, _hvp_threaded, lay, X.shape[0], th, lay, X, skip,
+                                 np.int64(acode), np.int64(lcode), v, *st, _work("tan"))
     return out
 
 
