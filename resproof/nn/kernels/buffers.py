@@ -111,16 +111,6 @@ def _put_dot(g, off, A, B):
 
 
 @njit(cache=True)
-def _colsum(g, off, A):
-    N, K = A.shape
-    for k in range(K):
-        g[off + k] = 0.0
-    for n in range(N):
-        for k in range(K):
-            g[off + k] += A[n, k]
-
-
-@njit(cache=True)
 def _axpy(y, a, x):
     """``y += a x`` elementwise over equal-shape 2-D arrays."""
     for n in range(y.shape[0]):

@@ -26,7 +26,6 @@ from .buffers import (
     ZERO,
     _axpy,
     _block,
-    _colsum,
     _mat,
     _max_k,
     _put_dot,
@@ -103,6 +102,9 @@ def loss_grad_rows(th, thT, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, wa
     lam, pos = _take(W, pos, (n, M))
     lam_prev, pos = _take(W, pos, (n, M))
     MUB, pos = _take(W, pos, (n * _sum_k(lay),))
+    ones, pos = _take(W, pos, (n, 1))
+    for r in range(n):
+        ones[r, 0] = 1.0
     _put_dot(g, lay[5], G, XS[L])
     np.dot(G, Wout, lam)
     for i in range(L - 1, -1, -1):
@@ -115,7 +117,8 @@ def loss_grad_rows(th, thT, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, wa
             for k in range(K):
                 mu[r, k] *= s1[r, k]
         _put_dot(g, oU, mu, XS[i])
-        _colsum(g, ob, mu)
+        # dR/db_i = 1^T Mu_i as a product: BLAS adds the rows faster than a loop
+        _put_dot(g, ob, ones, mu)
         np.dot(mu, _mat(th, oU, K, M), lam_prev)
         if skip != 0.0:
             _axpy(lam_prev, skip, lam)
