@@ -31,6 +31,7 @@ def cold_cache(monkeypatch, tmp_path):
 
     monkeypatch.setattr(warmup, "cold", lambda: True)
     monkeypatch.setattr(warmup, "_index_path", lambda d: tmp_path / "assemble.nbi")
+    monkeypatch.setattr(warmup, "_lock", lambda: tmp_path / "warmup.lock")
     monkeypatch.setattr(warmup.subprocess, "Popen", popen)
     monkeypatch.setattr(warmup.os, "cpu_count", lambda: 2)
     monkeypatch.delenv(warmup.ENV, raising=False)

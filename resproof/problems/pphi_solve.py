@@ -68,6 +68,7 @@ from numba import njit
 from .._validation import check_array, check_int, check_real
 from ..landscape.minimize import negative_curvature_step
 from ..landscape.points import GTOL, gradient_scale, make_point
+from ..nn.kernels.cache import await_warmup
 from ..nn.kernels.dense import _cholesky, _cholesky_solve, _factor, _upper_solve
 from ..results import CriticalPoint, PointKind, StopReason
 from .pphi import PphiObjective, pphi_hessian, pphi_loss_grad
@@ -401,6 +402,7 @@ def local_minimum(objective: PphiObjective, theta0: np.ndarray, *, gtol: float =
         symmetry_modes = check_int("symmetry_modes", symmetry_modes, minimum=0)
     cap = 1.0
     used, escapes = 0, 0
+    await_warmup(_local_minimum)
     while True:
         # The final gradient scale max(1, min(|R|, cap)) is at least 1, so the
         # kernels stop at gtol itself and the classification's test is a formality.

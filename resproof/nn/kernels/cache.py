@@ -22,6 +22,7 @@ import ast
 import functools
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,76 @@ def install() -> None:
     impl = _impl_class()
     if SourceTreeLocator not in impl._locator_classes:
         impl._locator_classes = [SourceTreeLocator, *impl._locator_classes]
+
+
+def index_path(dispatcher) -> Path | None:
+    """Where numba keeps the cache index of ``dispatcher`` (``None`` if unknown)."""
+    try:
+        return Path(dispatcher._cache._cache_file._index_path)
+    except AttributeError:
+        return None
+
+
+def warmup_lock() -> Path:
+    """The lock file of the warm-up process (:mod:`resproof.warmup`) of this source tree:
+    in the cache directory that numba's locator picks (:func:`_roots`), holding the
+    warm-up's process id."""
+    roots = _roots()
+    tree = f"numba-{source_hash()}"
+    root = next((r for r in roots if (r / tree).is_dir()), roots[0])
+    return root / tree / "warmup.lock"
+
+
+def warmup_pid(lock: Path) -> int:
+    """The process id in ``lock``, 0 when it is missing or unreadable."""
+    try:
+        return int(lock.read_text() or "0")
+    except (OSError, ValueError):
+        return 0
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+#: Set to ``0`` to never start a warm-up process (:mod:`resproof.warmup`).
+WARMUP_ENV = "RESPROOF_WARMUP"
+#: The longest wait for a warm-up's compile, seconds (the slowest, the Hessian assembly,
+#: is cached about 45 s into a first run on 2 cores, measured); after it the run
+#: compiles the kernel itself.
+WAIT_LIMIT = 120.0
+#: Dispatchers already waited for (or found ready) in this process.
+_AWAITED: set[int] = set()
+
+
+def await_warmup(dispatcher, limit: float = WAIT_LIMIT) -> None:
+    """Wait while the warm-up process compiles ``dispatcher``, rather than compile it too.
+
+    Only for the kernels the warm-up compiles (:func:`resproof.warmup.compile_late_kernels`).
+    A first run reaches them early (its first numeric claim needs the Hessian and the
+    (P_phi) solver); a second compile of a kernel that the warm-up is half way through
+    halves the speed of both.  Returns at once when ``dispatcher`` is compiled in this
+    process or has a cache index, or when no live warm-up other than this process holds
+    the lock; else when the index appears, the warm-up ends or ``limit`` seconds pass.
+    Waits at most once per dispatcher, and never in the warm-up's own processes nor with
+    the warm-up turned off (both have ``RESPROOF_WARMUP=0``).
+    """
+    key = id(dispatcher)
+    if key in _AWAITED or os.environ.get(WARMUP_ENV) == "0":
+        return
+    _AWAITED.add(key)
+    index = index_path(dispatcher)
+    if dispatcher.signatures or index is None:
+        return
+    lock = warmup_lock()
+    deadline = time.monotonic() + limit
+    while not index.exists() and time.monotonic() < deadline:
+        pid = warmup_pid(lock)
+        if not pid or pid == os.getpid() or not alive(pid):
+            return
+        time.sleep(0.05)

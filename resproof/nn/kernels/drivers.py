@@ -57,6 +57,7 @@ import numpy as np
 from numba import njit
 
 from .buffers import ZERO, _block, _bv, _mat, _need, _sum_k, transposed
+from .cache import await_warmup
 from .chunks import (
     _backward,
     _backward_threaded,
@@ -275,6 +276,8 @@ def hessian(th, lay, X, Y, acode, ap, lcode, lp, skip, chunk):
     from .kron.assemble import assemble, assemble_threaded
 
     kernel = assemble_threaded if th.size ** 2 * X.shape[0] >= PARALLEL_HESSIAN_WORK else assemble
+    if kernel is assemble:
+        await_warmup(kernel)  # the serial one is what the warm-up process compiles
     st = one_thread(_states, th, lay, X, Y, acode, ap, lcode, lp, skip)
     H, _LOCAL.hess = one_thread(kernel, th, lay, X, skip, chunk, *st, _work("hess"))
     return H

@@ -4,6 +4,8 @@ In a temporary copy of the package a caller and its callee live in two modules;
 the callee's constant is changed between two fresh processes.  The second must
 see the new value.  The same pair outside resproof (numba's own per-file keying)
 shows the stale value, so the test can tell the two apart.
+
+A run waits for a kernel that a live warm-up process is compiling, and only then.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +94,77 @@ def test_the_hash_covers_every_compiling_module() -> None:
     names = {str(p.relative_to(cache.PACKAGE)) for p in cache.compiled_modules()}
     assert {"nn/kernels/drivers.py", "nn/kernels/fastmath.py", "nn/layout.py",
             "problems/pphi.py", "nn/kernels/kron/assemble.py"} <= names
+
+
+class FakeDispatcher:
+    """What :func:`cache.await_warmup` reads of a dispatcher: its signatures and index."""
+
+    def __init__(self, index):
+        self.index = index
+        self.signatures = []
+
+
+@pytest.fixture
+def awaiting(monkeypatch, tmp_path):
+    """A warm-up lock in ``tmp_path`` and a dispatcher whose index is ``tmp_path/k.nbi``."""
+    monkeypatch.setattr(cache, "warmup_lock", lambda: tmp_path / "warmup.lock")
+    monkeypatch.setattr(cache, "index_path", lambda d: d.index)
+    monkeypatch.setattr(cache, "_AWAITED", set())
+    monkeypatch.delenv(cache.WARMUP_ENV, raising=False)
+    return tmp_path, FakeDispatcher(tmp_path / "k.nbi")
+
+
+def _other_live_process():
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+
+
+def test_a_run_waits_for_the_index_a_live_warmup_is_compiling(awaiting):
+    tmp_path, kernel = awaiting
+    proc = _other_live_process()
+    try:
+        (tmp_path / "warmup.lock").write_text(str(proc.pid))
+        threading.Timer(0.3, (tmp_path / "k.nbi").touch).start()
+        start = time.monotonic()
+        cache.await_warmup(kernel, limit=10.0)
+        waited = time.monotonic() - start
+    finally:
+        proc.kill()
+        proc.wait()
+    assert (tmp_path / "k.nbi").exists()
+    assert 0.25 <= waited < 5.0
+
+
+@pytest.mark.parametrize("case", ["no lock", "dead warm-up", "this process", "turned off",
+                                  "limit"])
+def test_a_run_does_not_wait_without_a_live_other_warmup_nor_past_the_limit(
+        awaiting, monkeypatch, case):
+    tmp_path, kernel = awaiting
+    lock = tmp_path / "warmup.lock"
+    proc = None
+    if case == "dead warm-up":
+        proc = subprocess.Popen([sys.executable, "-c", "pass"])
+        proc.wait()
+        lock.write_text(str(proc.pid))
+    elif case == "this process":
+        lock.write_text(str(os.getpid()))
+    elif case in ("turned off", "limit"):
+        proc = _other_live_process()
+        lock.write_text(str(proc.pid))
+        if case == "turned off":
+            monkeypatch.setenv(cache.WARMUP_ENV, "0")
+    start = time.monotonic()
+    try:
+        cache.await_warmup(kernel, limit=0.5)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    waited = time.monotonic() - start
+    assert not (tmp_path / "k.nbi").exists()
+    assert waited < (2.0 if case == "limit" else 0.3)
+    if case == "limit":
+        assert waited >= 0.45
+    # at most one wait per dispatcher
+    start = time.monotonic()
+    cache.await_warmup(kernel, limit=0.5)
+    assert time.monotonic() - start < 0.1
