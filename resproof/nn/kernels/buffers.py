@@ -60,6 +60,16 @@ def _take(W, pos, shape):
 
 
 @njit(cache=True)
+def _take_ones(W, pos, n):
+    """An ``n x 1`` column of ones carved from ``W`` at ``pos`` (as :func:`_take`): a product
+    with it adds rows (``1^T A``) or broadcasts one (``1 b^T``) in BLAS."""
+    ones, pos = _take(W, pos, (n, 1))
+    for r in range(n):
+        ones[r, 0] = 1.0
+    return ones, pos
+
+
+@njit(cache=True)
 def _max_k(lay):
     out = 0
     for i in range(lay[3]):

@@ -31,6 +31,7 @@ from .buffers import (
     _put_dot,
     _sum_k,
     _take,
+    _take_ones,
 )
 from .losses import risk_part
 
@@ -135,9 +136,7 @@ def loss_grad_rows(th, thT, lay, X, Y, acode, ap, lcode, lp, skip, inv, W, g, wa
     lam, pos = _take(W, pos, (n, M))
     lam_prev, pos = _take(W, pos, (n, M))
     MUB, pos = _take(W, pos, (n * _sum_k(lay),))
-    ones, pos = _take(W, pos, (n, 1))
-    for r in range(n):
-        ones[r, 0] = 1.0
+    ones, pos = _take_ones(W, pos, n)
     _put_dot(g, lay[5], G, XS[L])
     np.dot(G, Wout, lam)
     for i in range(L - 1, -1, -1):
@@ -231,9 +230,7 @@ def hvp_rows(th, lay, X, skip, acode, lcode, v, thT, vT, a, b, XS, VB, S1B, CB, 
     RMUB, pos = _take(W, pos, (nz,))
     rUT, pos = _take(W, pos, (M * _max_k(lay),))
     MUL, pos = _take(W, pos, (n * _max_k(lay),))
-    ones, pos = _take(W, pos, (n, 1))
-    for r in range(n):
-        ones[r, 0] = 1.0
+    ones, pos = _take_ones(W, pos, n)
     from_v = acode == 1
     Xr = X[a:b]
     sc = new_scratch()
@@ -289,8 +286,8 @@ def hvp_rows(th, lay, X, skip, acode, lcode, v, thT, vT, a, b, XS, VB, S1B, CB, 
                           vb.reshape(vb.size), rz.reshape(rz.size))
         else:
             mu = rows_of(MUB, N, ko, K, a, b)
-            _times_plus(rmu.reshape(rmu.size), S1B[N * ko + a * K:N * ko + b * K],
-                        CB[N * ko + a * K:N * ko + b * K], rz.reshape(rz.size))
+            _times_plus(rmu.reshape(rmu.size), rows_of(S1B, N, ko, K, a, b).reshape(n * K),
+                        rows_of(CB, N, ko, K, a, b).reshape(n * K), rz.reshape(rz.size))
         # dU-part^T = X^T R{Mu} + R{X}^T Mu: OpenBLAS makes an M x K result from these
         # operands at 63 GF/s, a K x M one at 48 (512 rows, one thread, measured)
         ut = rUT[:M * K].reshape((M, K))
