@@ -41,19 +41,8 @@ def _targets() -> list:
 
 def cold() -> bool:
     """Whether some kernel of :func:`_targets` has no cache index yet."""
-    paths = [_index_path(d) for d in _targets()]
+    paths = [cache.index_path(d) for d in _targets()]
     return any(p is not None and not p.exists() for p in paths)
-
-
-def _index_path(dispatcher) -> Path | None:
-    return cache.index_path(dispatcher)
-
-
-def _lock() -> Path:
-    """The lock file (:func:`resproof.nn.kernels.cache.warmup_lock`); while the warm-up
-    lives, the run waits for the kernels it compiles instead of compiling them too
-    (:func:`resproof.nn.kernels.cache.await_warmup`)."""
-    return cache.warmup_lock()
 
 
 def start() -> subprocess.Popen | None:
@@ -61,7 +50,7 @@ def start() -> subprocess.Popen | None:
     or ``None`` when none was started."""
     if os.environ.get(ENV) == "0" or (os.cpu_count() or 1) < 2 or not cold():
         return None
-    lock = _lock()
+    lock = cache.warmup_lock()
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:

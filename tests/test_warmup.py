@@ -30,8 +30,8 @@ def cold_cache(monkeypatch, tmp_path):
         return started[-1]
 
     monkeypatch.setattr(warmup, "cold", lambda: True)
-    monkeypatch.setattr(warmup, "_index_path", lambda d: tmp_path / "assemble.nbi")
-    monkeypatch.setattr(warmup, "_lock", lambda: tmp_path / "warmup.lock")
+    monkeypatch.setattr(warmup.cache, "index_path", lambda d: tmp_path / "assemble.nbi")
+    monkeypatch.setattr(warmup.cache, "warmup_lock", lambda: tmp_path / "warmup.lock")
     monkeypatch.setattr(warmup.subprocess, "Popen", popen)
     monkeypatch.setattr(warmup.os, "cpu_count", lambda: 2)
     monkeypatch.delenv(warmup.ENV, raising=False)
@@ -39,7 +39,7 @@ def cold_cache(monkeypatch, tmp_path):
 
 
 def test_the_kernels_it_compiles_have_cache_indexes_in_resproofs_cache():
-    paths = [warmup._index_path(d) for d in warmup._targets()]
+    paths = [warmup.cache.index_path(d) for d in warmup._targets()]
     assert all(p is not None and p.suffix == ".nbi" for p in paths)
     assert all("resproof" in str(p) for p in paths)
 
